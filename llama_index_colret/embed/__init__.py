@@ -1,0 +1,1 @@
+"""Embedding: ColPali-family models turn page images and queries into multi-vectors."""

@@ -1,0 +1,36 @@
+"""The library's exceptions: one base class, each naming the file, page or value at fault."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ColRetError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+
+class PDFError(ColRetError):
+    """A PDF that cannot be read: not a PDF, corrupt, encrypted without the right password, no pages."""
+
+    def __init__(self, path: str | Path, problem: str, page: int | None = None) -> None:
+        self.path = str(path)
+        self.problem = problem
+        self.page = page
+        where = f"{self.path}, page {page}" if page is not None else self.path
+        super().__init__(f"{where}: {problem}")
+
+
+class ModelLoadError(ColRetError):
+    """A model or processor that cannot be loaded (missing folder, unknown family, hub unreachable)."""
+
+
+class IndexMismatchError(ColRetError):
+    """An index opened with a model (or vector size) other than the one it was built with."""
+
+
+class EmptyIndexError(ColRetError):
+    """A query against an index that holds no pages."""
+
+
+class FilterError(ColRetError, ValueError):
+    """A metadata filter on an unknown field or with an unsupported operator or value."""

@@ -1,0 +1,1 @@
+"""Ingestion: PDF -> pages with rendered images on demand and regions with boxes."""
