@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import numpy as np
+from PIL import Image
 
 from ..geometry import PatchGrid
 
@@ -55,3 +58,19 @@ class QueryEmbedding:
                 f"{self.vectors.shape[0]} query vectors, {len(self.tokens)} tokens and "
                 f"{self.augmentation.shape[0]} augmentation flags must agree"
             )
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What the index needs from a model: `ColEmbedder`, or a deterministic double in tests."""
+
+    model_name: str
+    dim: int
+
+    def embed_pages(self, images: Sequence[Image.Image], show_progress: bool = False) -> list[PageEmbedding]:
+        """One `PageEmbedding` per page image, in order."""
+        ...
+
+    def embed_queries(self, texts: Sequence[str]) -> list[QueryEmbedding]:
+        """One `QueryEmbedding` per query text, in order."""
+        ...

@@ -1,0 +1,1 @@
+"""Evaluation: grounding and retrieval metrics, dataset layouts, baselines."""

@@ -1,0 +1,1 @@
+"""Storage: pages, multi-vectors, regions and images in LanceDB."""
