@@ -34,3 +34,7 @@ class EmptyIndexError(ColRetError):
 
 class FilterError(ColRetError, ValueError):
     """A metadata filter on an unknown field or with an unsupported operator or value."""
+
+
+class GroundingError(ColRetError, ValueError):
+    """Invalid grounding options, or query/patch vectors whose shapes disagree with the page's grid."""
