@@ -38,3 +38,14 @@ class FilterError(ColRetError, ValueError):
 
 class GroundingError(ColRetError, ValueError):
     """Invalid grounding options, or query/patch vectors whose shapes disagree with the page's grid."""
+
+
+class DatasetError(ColRetError, ValueError):
+    """An evaluation dataset that cannot be read: missing file, bad JSON line, missing field, bad box."""
+
+    def __init__(self, path: str | Path, problem: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.problem = problem
+        self.line = line
+        where = f"{self.path}, line {line}" if line is not None else self.path
+        super().__init__(f"{where}: {problem}")
