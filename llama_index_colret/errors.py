@@ -49,3 +49,8 @@ class DatasetError(ColRetError, ValueError):
         self.line = line
         where = f"{self.path}, line {line}" if line is not None else self.path
         super().__init__(f"{where}: {problem}")
+
+
+class EmbeddingError(ColRetError, ValueError):
+    """Bad input to an embedder (not an image, empty page) or model output that breaks the contract
+    (image-token count disagreeing with the grid, an all-zero vector)."""
