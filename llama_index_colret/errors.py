@@ -54,3 +54,8 @@ class DatasetError(ColRetError, ValueError):
 class EmbeddingError(ColRetError, ValueError):
     """Bad input to an embedder (not an image, empty page) or model output that breaks the contract
     (image-token count disagreeing with the grid, an all-zero vector)."""
+
+
+class StoreError(ColRetError, ValueError):
+    """Data the page store cannot hold: zero or non-finite vectors, counts that disagree, a doc_id taken by
+    another file, user metadata whose type conflicts with what the index already stores for that key."""
