@@ -1,0 +1,118 @@
+"""Query-token x patch similarity -> a relevance map over the page grid -> one score per region.
+
+Pure numpy math. Vectors are unit length, so ``S = Q . D^T`` is cosine similarity. Coverage comes from
+`geometry.coverage_matrix` (overlap *area* of region and cell), never from IoU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..errors import GroundingError
+from ..geometry import PatchGrid, boxes_to_array, coverage_matrix
+from ..ingest.page import Region
+from .options import GroundingOptions
+
+_DEFAULT = GroundingOptions()
+
+
+def _query_rows(query_vectors: np.ndarray, augmentation_mask: np.ndarray | None, use_augmentation: bool) -> np.ndarray:
+    """The query vectors that take part: all of them, or the non-augmentation ones (all if none are left)."""
+    if augmentation_mask is None or use_augmentation:
+        return query_vectors
+    mask = np.asarray(augmentation_mask, dtype=bool).reshape(-1)  # (n_query_tokens,)
+    if mask.shape[0] != query_vectors.shape[0]:
+        raise GroundingError(f"{mask.shape[0]} augmentation flags for {query_vectors.shape[0]} query vectors")
+    kept = query_vectors[~mask]
+    return kept if kept.shape[0] else query_vectors
+
+
+def similarity(query_vectors: np.ndarray, patch_vectors: np.ndarray, grid: PatchGrid) -> np.ndarray:
+    """``S = Q . D^T`` over image-patch columns: shape ``(n_query_tokens, n_rows * n_cols)``, raster order."""
+    q = np.asarray(query_vectors, dtype=np.float32)
+    d = np.asarray(patch_vectors, dtype=np.float32)
+    if q.ndim != 2 or d.ndim != 2:
+        raise GroundingError(f"query and patch vectors must be 2-D, got shapes {q.shape} and {d.shape}")
+    if d.shape[0] != grid.n_patches:
+        raise GroundingError(f"{d.shape[0]} patch vectors for a {grid.n_rows}x{grid.n_cols} grid ({grid.n_patches})")
+    if q.shape[0] and q.shape[1] != d.shape[1]:
+        raise GroundingError(f"query vectors have dim {q.shape[1]} but patch vectors have dim {d.shape[1]}")
+    return q @ d.T  # (n_query_tokens, n_patches)
+
+
+def patch_relevance(
+    query_vectors: np.ndarray,
+    patch_vectors: np.ndarray,
+    grid: PatchGrid,
+    augmentation_mask: np.ndarray | None = None,
+    options: GroundingOptions = _DEFAULT,
+) -> np.ndarray:
+    """Relevance of each patch to the query: shape ``(n_rows, n_cols)``, float64.
+
+    ``max`` (default): best token similarity; ``mean``: mean over tokens; ``votes``: fraction of query
+    tokens whose best patch this is (a tie splits a token's vote). A query with no vectors gives all zeros.
+    """
+    q = _query_rows(np.asarray(query_vectors), augmentation_mask, options.use_augmentation)
+    s = similarity(q, patch_vectors, grid).astype(np.float64)  # (n_tokens, n_patches)
+    if s.shape[0] == 0:
+        return np.zeros((grid.n_rows, grid.n_cols))
+    if options.patch_reduce == "max":
+        r = s.max(axis=0)
+    elif options.patch_reduce == "mean":
+        r = s.mean(axis=0)
+    else:
+        best = s == s.max(axis=1, keepdims=True)  # (n_tokens, n_patches) bool, ties all True
+        r = (best / best.sum(axis=1, keepdims=True)).sum(axis=0) / s.shape[0]
+    return r.reshape(grid.n_rows, grid.n_cols)  # (n_patches,) -> (n_rows, n_cols), raster order
+
+
+def region_coverage(regions: Sequence[Region], grid: PatchGrid) -> np.ndarray:
+    """Overlap area of each region with each cell: ``(n_regions, n_rows * n_cols)`` (boxes clipped to the page)."""
+    if not regions:
+        return np.zeros((0, grid.n_patches))
+    boxes = boxes_to_array([r.bbox.clip() for r in regions])  # (n_regions, 4)
+    return coverage_matrix(boxes, grid)
+
+
+def region_relevance(
+    relevance_map: np.ndarray,
+    regions: Sequence[Region],
+    grid: PatchGrid,
+    options: GroundingOptions = _DEFAULT,
+    coverage: np.ndarray | None = None,
+) -> np.ndarray:
+    """One score per region: shape ``(n_regions,)``, float64, never NaN.
+
+    ``mean`` (default): ``sum_j area(R n P_j) r_j / sum_j area(R n P_j)``; ``max``: best covered cell;
+    ``quantile``: coverage-weighted mean of the covered cells at or above the region's ``quantile``.
+    A region that covers no cell (empty, or outside the page) scores 0.0; `ground_page` marks it uncovered
+    and selection never keeps it. Pass ``coverage`` (from `region_coverage`) to reuse it.
+    """
+    r = np.asarray(relevance_map, dtype=np.float64)
+    if r.shape != (grid.n_rows, grid.n_cols):
+        raise GroundingError(f"relevance map of shape {r.shape} for a {grid.n_rows}x{grid.n_cols} grid")
+    flat = r.reshape(-1)  # (n_rows, n_cols) -> (n_patches,), raster order
+    cov = region_coverage(regions, grid) if coverage is None else coverage  # (n_regions, n_patches)
+    area = cov.sum(axis=1)  # (n_regions,)
+    covered = area > 0
+    out = np.zeros(cov.shape[0])
+    if not covered.any():
+        return out
+    if options.region_reduce == "mean":
+        out[covered] = (cov[covered] @ flat) / area[covered]
+    elif options.region_reduce == "max":
+        vals = np.where(cov[covered] > 0, flat[None, :], -np.inf)  # (n_covered, n_patches)
+        out[covered] = vals.max(axis=1)
+    else:
+        out[covered] = _quantile_mean(cov[covered], flat, options.quantile)
+    return out
+
+
+def _quantile_mean(cov: np.ndarray, flat: np.ndarray, quantile: float) -> np.ndarray:
+    """Coverage-weighted mean over each row's covered cells at or above that row's ``quantile``."""
+    vals = np.where(cov > 0, flat[None, :], np.nan)  # (n_regions, n_patches), NaN where not covered
+    cut = np.nanquantile(vals, quantile, axis=1, method="lower")  # (n_regions,), always a covered value
+    w = np.where(vals >= cut[:, None], cov, 0.0)  # NaN >= x is False: uncovered cells weigh 0
+    return (w @ flat) / w.sum(axis=1)

@@ -1,0 +1,118 @@
+"""Choose which grounded regions the generator gets: per-page filters, global top-k and a token budget.
+
+Tie rule everywhere: higher score first, then earlier page (position in the input), then reading order
+(position in the page's candidate list; hot spots come after the page's regions). Regions that cover no
+cell are never selected. Pure math.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..ingest.page import Region
+from .ground import PageGrounding
+from .options import GroundingOptions
+
+_DEFAULT = GroundingOptions()
+_EPS = 1e-9  # float slack so that alpha=1 always keeps the page's best region
+
+
+def estimate_tokens(region: Region, figure_tokens: int = _DEFAULT.figure_tokens) -> int:
+    """Generator tokens a region costs: ``figure_tokens`` for a figure crop, else ~``len(text) / 4`` (>= 1)."""
+    if region.kind == "figure":
+        return figure_tokens
+    return max(1, math.ceil(len(region.text) / 4))
+
+
+@dataclass(frozen=True)
+class SelectedRegion:
+    """One region handed to the generator, with where it came from and why."""
+
+    page_index: int  # position of its page in the groundings passed to `select`
+    region_index: int  # position in that page's candidate list (`PageGrounding.regions`)
+    region: Region
+    relevance: float  # region relevance on its page
+    page_score: float
+    combined: float  # (1 - page_weight) * relevance + page_weight * page_score
+    rank: int  # 1-based, in selection order
+    tokens: int
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The selected regions in rank order, and how many of how many were kept (regions and tokens)."""
+
+    regions: list[SelectedRegion]
+    n_candidates: int  # covered candidates on all pages
+    tokens_total: int  # token cost of all covered candidates
+
+    @property
+    def n_kept(self) -> int:
+        return len(self.regions)
+
+    @property
+    def tokens_kept(self) -> int:
+        return sum(r.tokens for r in self.regions)
+
+
+def page_candidates(g: PageGrounding, options: GroundingOptions = _DEFAULT) -> list[int]:
+    """Indices of the page's candidates that pass the per-page filters, best first (ties: reading order)."""
+    idx = np.flatnonzero(g.covered)
+    if idx.size == 0:
+        return []
+    s = g.scores[idx]  # (n_covered,)
+    keep = np.ones(idx.size, dtype=bool)
+    if options.relative_alpha is not None:
+        lo, hi = float(s.min()), float(s.max())
+        keep &= s >= lo + options.relative_alpha * (hi - lo) - _EPS
+    if options.percentile is not None:
+        keep &= s >= float(np.percentile(s, options.percentile, method="lower")) - _EPS
+    idx, s = idx[keep], s[keep]
+    order = np.lexsort((idx, -s))  # score desc, then reading order
+    ranked = [int(i) for i in idx[order]]
+    return ranked[: options.top_k_per_page] if options.top_k_per_page is not None else ranked
+
+
+def select(groundings: Sequence[PageGrounding], options: GroundingOptions = _DEFAULT) -> Selection:
+    """Select regions over all pages: per-page filters, rank by combined score, global ``top_k``, budget.
+
+    The token budget walks the ranking and skips a region that would overflow it; the first-ranked region
+    is always kept, so a budget never empties the answer.
+    """
+    w = options.page_weight
+    pool: list[tuple[float, int, int]] = []  # (combined, page, region)
+    n_candidates, tokens_total = 0, 0
+    for p, g in enumerate(groundings):
+        covered = np.flatnonzero(g.covered)
+        n_candidates += int(covered.size)
+        tokens_total += sum(estimate_tokens(g.regions[i], options.figure_tokens) for i in covered)
+        for i in page_candidates(g, options):
+            pool.append(((1 - w) * float(g.scores[i]) + w * g.page_score, p, i))
+    pool.sort(key=lambda t: (-t[0], t[1], t[2]))
+    if options.top_k is not None:
+        pool = pool[: options.top_k]
+    chosen: list[SelectedRegion] = []
+    used = 0
+    for combined, p, i in pool:
+        g = groundings[p]
+        tokens = estimate_tokens(g.regions[i], options.figure_tokens)
+        if chosen and options.token_budget is not None and used + tokens > options.token_budget:
+            continue
+        used += tokens
+        chosen.append(
+            SelectedRegion(
+                page_index=p,
+                region_index=i,
+                region=g.regions[i],
+                relevance=float(g.scores[i]),
+                page_score=g.page_score,
+                combined=combined,
+                rank=len(chosen) + 1,
+                tokens=tokens,
+            )
+        )
+    return Selection(regions=chosen, n_candidates=n_candidates, tokens_total=tokens_total)
