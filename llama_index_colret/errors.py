@@ -59,3 +59,7 @@ class EmbeddingError(ColRetError, ValueError):
 class StoreError(ColRetError, ValueError):
     """Data the page store cannot hold: zero or non-finite vectors, counts that disagree, a doc_id taken by
     another file, user metadata whose type conflicts with what the index already stores for that key."""
+
+
+class OCRError(ColRetError):
+    """Tesseract could not read a page image: not installed, crashed, or timed out."""
