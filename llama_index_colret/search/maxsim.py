@@ -1,0 +1,133 @@
+"""Pure late-interaction scoring: MaxSim of a query multi-vector against page multi-vectors.
+
+MaxSim(Q, D) = sum_i max_j <q_i, d_j>, with ``Q`` of shape ``(n_query_tokens, dim)`` and ``D`` of shape
+``(n_page_vectors, dim)``. Three layouts of pages are supported: one page, a padded batch with a mask,
+and a *packed* store (all pages' vectors concatenated, with offsets), which is what exact search uses.
+Pure math: numpy and torch only (no LanceDB, transformers or LlamaIndex).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+DEFAULT_CHUNK_VECTORS = 16_384  # page vectors converted to float32 at a time (8 MiB at dim 128)
+
+
+def similarity(query: np.ndarray, page: np.ndarray) -> np.ndarray:
+    """Token x vector similarity ``Q @ D.T``: shape ``(n_query_tokens, n_page_vectors)``, float32."""
+    _check_pair(query, page)
+    return query.astype(np.float32, copy=False) @ page.astype(np.float32, copy=False).T
+
+
+def maxsim(query: np.ndarray, page: np.ndarray) -> float:
+    """Raw MaxSim of one query ``(n_q, dim)`` against one page ``(n_v, dim)``: a float."""
+    if page.shape[0] == 0:
+        raise ValueError("a page needs at least one vector to be scored")
+    return float(similarity(query, page).max(axis=1).sum())
+
+
+def maxsim_padded(query: np.ndarray, pages: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """MaxSim of one query against a padded batch of pages.
+
+    ``query``: ``(n_q, dim)``; ``pages``: ``(n_pages, n_v_max, dim)``; ``mask``: ``(n_pages, n_v_max)`` bool,
+    True for real vectors. Padding never wins a max. Returns ``(n_pages,)`` float32.
+    """
+    if pages.ndim != 3 or mask.shape != pages.shape[:2]:
+        raise ValueError(f"pages (n_pages, n_v, dim) need a (n_pages, n_v) mask, got {pages.shape}, {mask.shape}")
+    if not mask.any(axis=1).all():
+        raise ValueError("every page in a padded batch needs at least one unmasked vector")
+    _check_pair(query, pages[0])
+    q = query.astype(np.float32, copy=False)
+    sims = np.einsum("qd,pvd->pqv", q, pages.astype(np.float32, copy=False))  # (n_pages, n_q, n_v_max)
+    sims = np.where(mask[:, None, :], sims, -np.inf)  # (n_pages, n_q, n_v_max)
+    return sims.max(axis=2).sum(axis=1).astype(np.float32)  # (n_pages,)
+
+
+def maxsim_packed(
+    query: np.ndarray,
+    vectors: np.ndarray,
+    offsets: np.ndarray,
+    *,
+    chunk_vectors: int = DEFAULT_CHUNK_VECTORS,
+) -> np.ndarray:
+    """MaxSim of one query against pages packed end to end.
+
+    ``vectors``: ``(n_total_vectors, dim)`` float16 or float32, page ``p`` owning rows
+    ``offsets[p]:offsets[p + 1]``; ``offsets``: ``(n_pages + 1,)`` non-decreasing, starting at 0, every page
+    non-empty. Memory stays bounded: at most about ``chunk_vectors`` rows (plus one page) are converted
+    to float32 at a time. Returns ``(n_pages,)`` float32.
+    """
+    offsets = np.asarray(offsets, dtype=np.int64)
+    n_pages = offsets.shape[0] - 1
+    if n_pages < 0 or offsets[0] != 0 or offsets[-1] != vectors.shape[0]:
+        raise ValueError(f"offsets must run from 0 to {vectors.shape[0]}, got {offsets[:1]}..{offsets[-1:]}")
+    lengths = np.diff(offsets)  # (n_pages,)
+    if n_pages and lengths.min() <= 0:
+        raise ValueError(f"page {int(np.argmin(lengths))} has no vectors")
+    _check_pair(query, vectors)
+    q = torch.from_numpy(np.ascontiguousarray(query, dtype=np.float32))  # (n_q, dim)
+    scores = np.empty(n_pages, dtype=np.float32)
+    for first, last in page_chunks(offsets, chunk_vectors):
+        lo, hi = int(offsets[first]), int(offsets[last])
+        part = vectors[lo:hi]  # (hi - lo, dim)
+        if not (part.flags.writeable and part.flags.c_contiguous):  # e.g. zero-copy Arrow memory
+            part = np.array(part)
+        block = torch.from_numpy(part).to(torch.float32)  # (hi - lo, dim)
+        sims = (block @ q.T).numpy()  # (hi - lo, n_q)
+        local = offsets[first:last] - lo  # (last - first,) start of each page in the block
+        best = np.maximum.reduceat(sims, local, axis=0)  # (last - first, n_q)
+        scores[first:last] = best.sum(axis=1)
+    return scores
+
+
+def page_chunks(offsets: np.ndarray, chunk_vectors: int) -> list[tuple[int, int]]:
+    """Split pages ``0..n_pages`` into runs ``[first, last)`` of about ``chunk_vectors`` vectors each
+    (a run always holds at least one page, so one huge page makes its own run)."""
+    if chunk_vectors <= 0:
+        raise ValueError(f"chunk_vectors must be positive, got {chunk_vectors}")
+    n_pages = len(offsets) - 1
+    runs: list[tuple[int, int]] = []
+    first = 0
+    while first < n_pages:
+        # last page whose end stays within the budget, but at least one page
+        last = int(np.searchsorted(offsets, offsets[first] + chunk_vectors, side="right")) - 1
+        last = min(max(last, first + 1), n_pages)
+        runs.append((first, last))
+        first = last
+    return runs
+
+
+def pack(pages: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate page multi-vectors: ``(n_total_vectors, dim)`` and offsets ``(n_pages + 1,)``."""
+    if not pages:
+        raise ValueError("pack needs at least one page")
+    lengths = np.array([p.shape[0] for p in pages], dtype=np.int64)  # (n_pages,)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])  # (n_pages + 1,)
+    return np.concatenate(list(pages), axis=0), offsets
+
+
+def top_k(scores: np.ndarray, doc_ids: Sequence[str], page_numbers: Sequence[int], k: int) -> np.ndarray:
+    """Indices of the ``k`` best pages, ordered by score descending, then doc_id, then page number.
+
+    The explicit tie-break makes results deterministic whatever order the pages were stored in.
+    """
+    if k <= 0:
+        raise ValueError(f"k must be positive, got {k}")
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.shape[0] == 0:
+        return np.empty(0, dtype=np.int64)
+    # np.lexsort sorts by the last key first
+    order = np.lexsort((np.asarray(page_numbers), np.asarray(doc_ids, dtype=object).astype(str), -scores))
+    return order[:k]
+
+
+def _check_pair(query: np.ndarray, page: np.ndarray) -> None:
+    if query.ndim != 2 or page.ndim != 2:
+        raise ValueError(f"query and page must be 2-D (n, dim), got {query.shape} and {page.shape}")
+    if query.shape[1] != page.shape[1]:
+        raise ValueError(f"query dim {query.shape[1]} does not match page dim {page.shape[1]}")
+    if query.shape[0] == 0:
+        raise ValueError("a query needs at least one vector")

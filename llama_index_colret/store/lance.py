@@ -1,0 +1,329 @@
+"""`PageStore`: the LanceDB table of pages (one row per page), opened from any LanceDB URI.
+
+One document is written with one ``add()`` call, so it lands whole or not at all. The model name and
+vector size are recorded in the table schema; opening with another model is an `IndexMismatchError`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import lancedb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from PIL import Image
+
+from ..embed.types import PageEmbedding
+from ..errors import EmptyIndexError, IndexMismatchError, StoreError
+from ..ingest.page import Page
+from .filters import Filters, build_where, literal
+from .records import DocumentInfo, PageRecord
+from .rows import document_table, split_metadata
+from .schema import (
+    FILTERABLE_CORE,
+    METADATA_PREFIX,
+    TABLE_NAME,
+    build_schema,
+    metadata_arrow_type,
+    metadata_columns,
+    read_index_meta,
+)
+
+_SQL_TYPES = {"bool": "BOOLEAN", "int64": "BIGINT", "double": "DOUBLE", "string": "STRING"}
+_KEY_COLUMNS = ["doc_id", "page_number", "file_name", "path"]
+
+
+@dataclass
+class PackedPages:
+    """Vectors of many pages end to end, with the keys of each page.
+
+    ``vectors``: ``(n_total_vectors, dim)`` float16; page ``i`` owns rows ``offsets[i]:offsets[i + 1]``;
+    ``offsets``: ``(n_pages + 1,)`` int64.
+    """
+
+    doc_ids: list[str]
+    page_numbers: np.ndarray
+    file_names: list[str]
+    paths: list[str]
+    vectors: np.ndarray
+    offsets: np.ndarray
+
+    @property
+    def n_pages(self) -> int:
+        return len(self.doc_ids)
+
+
+class PageStore:
+    """Pages, multi-vectors, regions, text and images of indexed PDFs in one LanceDB table."""
+
+    def __init__(self, uri: str, table: Any) -> None:
+        """Wrap an open table; use `PageStore.open` or `PageStore.create`."""
+        self.uri = uri
+        self._table = table
+        meta = read_index_meta(table.schema, uri)
+        self.model_name: str = meta["model_name"]
+        self.dim: int = int(meta["dim"])
+
+    # -- opening ------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, uri: str | Path, *, model_name: str | None = None, dim: int | None = None) -> PageStore:
+        """Open the index at ``uri``; create it when absent and both ``model_name`` and ``dim`` are given.
+
+        A ``model_name`` or ``dim`` that disagrees with the recorded one is an `IndexMismatchError`.
+        """
+        uri = str(uri)
+        db = lancedb.connect(uri, read_consistency_interval=timedelta(0))
+        if TABLE_NAME not in db.list_tables().tables:
+            if model_name is None or dim is None:
+                raise EmptyIndexError(f"{uri}: no colret index here (build one with `colret index ... --db {uri}`)")
+            db.create_table(TABLE_NAME, schema=build_schema(dim, model_name), exist_ok=True)
+        store = cls(uri, db.open_table(TABLE_NAME))
+        if model_name is not None and model_name != store.model_name:
+            raise IndexMismatchError(
+                f"{uri}: the index was built with model {store.model_name!r}, not {model_name!r}; "
+                "query it with the same model or index into another directory"
+            )
+        if dim is not None and dim != store.dim:
+            raise IndexMismatchError(f"{uri}: the index holds {store.dim}-d vectors, the model gives {dim}-d")
+        return store
+
+    @classmethod
+    def create(cls, uri: str | Path, *, model_name: str, dim: int) -> PageStore:
+        """Create the index at ``uri`` (or open it when it exists for the same model and dim)."""
+        return cls.open(uri, model_name=model_name, dim=dim)
+
+    @staticmethod
+    def exists(uri: str | Path) -> bool:
+        """Whether ``uri`` holds a colret index."""
+        return TABLE_NAME in lancedb.connect(str(uri)).list_tables().tables
+
+    # -- state ---------------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """The table version: it changes with every write (the search cache is keyed by it)."""
+        return int(self._table.version)
+
+    @property
+    def schema(self) -> pa.Schema:
+        return self._table.schema
+
+    @property
+    def metadata_fields(self) -> dict[str, pa.DataType]:
+        """Filterable user-metadata keys and their types."""
+        return metadata_columns(self.schema)
+
+    def count(self, filters: Filters | None = None) -> int:
+        """Number of stored pages (matching ``filters``)."""
+        return int(self._table.count_rows(self.where(filters)))
+
+    def where(self, filters: Filters | None) -> str | None:
+        """The validated SQL condition for ``filters`` (None for no filter); FilterError on unknown fields."""
+        schema = self.schema
+        core = {name: schema.field(name).type for name in FILTERABLE_CORE}
+        return build_where(filters, core, self.metadata_fields)
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def has_document(self, content_hash: str) -> str | None:
+        """The doc_id of the stored document with this content hash, or None."""
+        rows = self._select(["doc_id"], f"content_hash = {literal(content_hash, pa.string(), 'content_hash')}", 1)
+        return rows.column("doc_id")[0].as_py() if rows.num_rows else None
+
+    def add_document(
+        self,
+        *,
+        content_hash: str,
+        file_name: str,
+        path: str,
+        pages: Sequence[Page],
+        embeddings: Sequence[PageEmbedding],
+        images: Sequence[Image.Image | bytes],
+        metadata: Mapping[str, Any] | None = None,
+        doc_id: str | None = None,
+    ) -> str | None:
+        """Store every page of one document in one atomic write; return its doc_id.
+
+        A document whose content hash is already stored is a no-op (returns None). ``doc_id`` defaults to
+        the first 16 hex digits of the hash. Images are stored as PNG bytes.
+        """
+        if self.has_document(content_hash) is not None:
+            return None
+        doc_id = doc_id or content_hash[:16]
+        taken = self._select(["content_hash"], self._doc_where(doc_id), 1)
+        if taken.num_rows:
+            raise StoreError(f"{path}: doc_id {doc_id!r} already holds another file; delete it first")
+        _, promoted = split_metadata(metadata, path)
+        self._promote_metadata(promoted, path)
+        table = document_table(
+            self.schema,
+            doc_id=doc_id,
+            content_hash=content_hash,
+            file_name=file_name,
+            path=path,
+            pages=pages,
+            embeddings=embeddings,
+            images=images,
+            metadata=metadata,
+            dim=self.dim,
+        )
+        self._table.add(table)
+        self._ensure_fts_index()
+        return doc_id
+
+    def delete(self, doc_id: str) -> int:
+        """Remove every page of ``doc_id``; return how many pages went."""
+        where = self._doc_where(doc_id)
+        n = int(self._table.count_rows(where))
+        if n:
+            self._table.delete(where)
+        return n
+
+    def optimize(self) -> None:
+        """Compact the table's versions and files and bring the full-text index up to date."""
+        self._table.optimize()
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def documents(self) -> list[DocumentInfo]:
+        """Every stored document, ordered by doc_id."""
+        cols = ["doc_id", "file_name", "path", "content_hash", "metadata_json"]
+        rows = self._select(cols, None, None).to_pylist()
+        docs: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            d = docs.setdefault(r["doc_id"], {**r, "n_pages": 0})
+            d["n_pages"] += 1
+        return [
+            DocumentInfo(
+                doc_id=d["doc_id"],
+                file_name=d["file_name"],
+                path=d["path"],
+                content_hash=d["content_hash"],
+                n_pages=d["n_pages"],
+                metadata=json.loads(d["metadata_json"]),
+            )
+            for _, d in sorted(docs.items())
+        ]
+
+    def get_page(self, doc_id: str, page_number: int) -> PageRecord:
+        """One stored page; KeyError naming the page when it is not stored."""
+        return self.get_pages([(doc_id, page_number)])[0]
+
+    def get_pages(self, keys: Sequence[tuple[str, int]]) -> list[PageRecord]:
+        """Stored pages for ``(doc_id, page_number)`` keys, in the order asked; KeyError for a missing one."""
+        if not keys:
+            return []
+        by_doc: dict[str, list[int]] = {}
+        for doc_id, number in keys:
+            by_doc.setdefault(doc_id, []).append(int(number))
+        where = " OR ".join(
+            f"({self._doc_where(d)} AND page_number IN ({', '.join(str(n) for n in sorted(set(ns)))}))"
+            for d, ns in by_doc.items()
+        )
+        table = self._select(None, where, None)
+        packed = packed_vectors(table.column("vectors"), self.dim)
+        found: dict[tuple[str, int], PageRecord] = {}
+        for i, row in enumerate(table.drop_columns(["vectors"]).to_pylist()):
+            vectors = packed.vectors[packed.offsets[i] : packed.offsets[i + 1]]  # (n_vectors, dim)
+            found[(row["doc_id"], int(row["page_number"]))] = PageRecord.from_row(row, vectors.copy())
+        missing = [k for k in keys if (k[0], int(k[1])) not in found]
+        if missing:
+            raise KeyError(f"{self.uri}: pages not in the index: {missing}")
+        return [found[(d, int(n))] for d, n in keys]
+
+    def iter_packed(self, filters: Filters | None = None, *, batch_pages: int = 256) -> Iterator[PackedPages]:
+        """Stream the vectors of every page matching ``filters`` in batches of ``batch_pages`` (bounded memory)."""
+        where = self.where(filters)
+        query = self._table.search().select([*_KEY_COLUMNS, "vectors"])
+        if where:
+            query = query.where(where)
+        for batch in query.limit(None).to_batches(batch_pages):
+            if batch.num_rows:
+                yield packed_from_batch(batch, self.dim)
+
+    def page_keys(self, filters: Filters | None = None) -> tuple[list[str], np.ndarray]:
+        """``(doc_ids, page_numbers)`` of the pages matching ``filters`` (cheap: no vectors read)."""
+        table = self._select(["doc_id", "page_number"], self.where(filters), None)
+        return table.column("doc_id").to_pylist(), table.column("page_number").to_numpy().astype(np.int64)
+
+    def total_vectors(self) -> int:
+        """Number of vectors over all pages (to size the search cache before reading it)."""
+        table = self._select(["n_vectors"], None, None)
+        return int(pc.sum(table.column("n_vectors")).as_py() or 0)
+
+    def text_search(self, text: str, k: int = 10, filters: Filters | None = None) -> list[tuple[str, int, float]]:
+        """Full-text (BM25) search on page text: ``(doc_id, page_number, score)``, best first."""
+        if self.count() == 0:
+            return []
+        self._ensure_fts_index()
+        query = self._table.search(text, query_type="fts").select(["doc_id", "page_number"])
+        where = self.where(filters)
+        if where:
+            query = query.where(where, prefilter=True)
+        rows = query.limit(k).to_arrow().to_pylist()
+        return [(r["doc_id"], int(r["page_number"]), float(r["_score"])) for r in rows]
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _select(self, columns: list[str] | None, where: str | None, limit: int | None) -> pa.Table:
+        query = self._table.search()
+        if columns is not None:
+            query = query.select(columns)
+        if where:
+            query = query.where(where)
+        return query.limit(limit).to_arrow()
+
+    @staticmethod
+    def _doc_where(doc_id: str) -> str:
+        return f"doc_id = {literal(doc_id, pa.string(), 'doc_id')}"
+
+    def _promote_metadata(self, promoted: Mapping[str, Any], path: str) -> None:
+        """Add a nullable ``m_<key>`` column for each new filterable metadata key; check types of known ones."""
+        known = self.metadata_fields
+        new: dict[str, str] = {}
+        for key, value in promoted.items():
+            vtype = metadata_arrow_type(value)
+            have = known.get(key)
+            if have is None:
+                new[METADATA_PREFIX + key] = f"CAST(NULL AS {_SQL_TYPES[str(vtype)]})"
+            elif have != vtype and not (pa.types.is_floating(have) and pa.types.is_integer(vtype)):
+                raise StoreError(f"{path}: metadata {key!r}={value!r} is {vtype}, the index stores {key!r} as {have}")
+        if new:
+            self._table.add_columns(new)
+
+    def _ensure_fts_index(self) -> None:
+        if not any(idx.columns == ["text"] for idx in self._table.list_indices()):
+            from lancedb.index import FTS
+
+            self._table.create_index("text", config=FTS())
+
+
+def packed_from_batch(batch: pa.RecordBatch | pa.Table, dim: int) -> PackedPages:
+    """Keys and packed vectors of a batch holding the key columns and ``vectors``."""
+    packed = packed_vectors(batch.column("vectors"), dim)
+    return PackedPages(
+        doc_ids=batch.column("doc_id").to_pylist(),
+        page_numbers=np.asarray(batch.column("page_number").to_numpy(), dtype=np.int64),
+        file_names=batch.column("file_name").to_pylist(),
+        paths=batch.column("path").to_pylist(),
+        vectors=packed.vectors,
+        offsets=packed.offsets,
+    )
+
+
+def packed_vectors(column: pa.Array | pa.ChunkedArray, dim: int) -> PackedPages:
+    """A ``list<fixed_size_list<float16, dim>>`` column as float16 ``(n_total, dim)`` plus offsets."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    lengths = column.value_lengths().to_numpy(zero_copy_only=False).astype(np.int64)  # (n_pages,)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)  # (n_pages + 1,)
+    flat = column.flatten().flatten().to_numpy(zero_copy_only=False)  # (n_total * dim,)
+    vectors = flat.reshape(-1, dim)  # (n_total, dim)
+    return PackedPages([], np.empty(0, np.int64), [], [], vectors, offsets)
