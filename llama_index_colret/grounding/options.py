@@ -10,7 +10,10 @@ Defaults and why:
 - ``region_reduce="mean"``: the coverage-weighted mean of patch relevance over the region's cells.
 - Selection: ``relative_alpha=0.5`` on each page (a region is a candidate when its score gets at least half
   way from the page's worst to its best region), at most ``top_k_per_page=3`` regions per page, at most
-  ``top_k=5`` over all pages, no token budget, hot spots on.
+  ``top_k=3`` over all pages ranked by ``0.5 * region + 0.5 * page score`` (without the page score, a
+  strong region on a weak page outranks the answer), no token budget, hot spots on. On the word-patch double
+  (16 paragraph questions, top 3 pages, raster and tiled grids) this keeps the answer region for 16/16
+  questions while handing over 30-32% of the tokens of those pages' regions (top_k=5: 42-45%).
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ class GroundingOptions:
     relative_alpha: float | None = 0.5
     percentile: float | None = None
     top_k_per_page: int | None = 3
-    top_k: int | None = 5
+    top_k: int | None = 3
     token_budget: int | None = None
     page_weight: float = 0.5
     hotspots: bool = True
