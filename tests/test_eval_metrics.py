@@ -81,6 +81,16 @@ def test_union_overlap_equals_raster_reference(a: list, b: list) -> None:
     assert union == pytest.approx((ra | rb).sum() * cell, abs=1e-12)
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(grid_box, min_size=1, max_size=4), st.lists(grid_box, max_size=6))
+def test_covered_fraction_equals_raster_reference(targets: list, cover: list) -> None:
+    frac = covered_fraction([B(*(v / 16 for v in t)) for t in targets], [B(*(v / 16 for v in t)) for t in cover])
+    rc = _raster(cover)
+    for f, t in zip(frac, targets, strict=True):
+        rt = _raster([t])
+        assert f == pytest.approx((rt & rc).sum() / rt.sum(), abs=1e-12)
+
+
 # -- page metrics -------------------------------------------------------------------------------------
 
 
