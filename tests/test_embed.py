@@ -121,3 +121,8 @@ def test_missing_folder_and_unsupported_model_raise_model_load_error(tmp_path: P
     (folder / "config.json").write_text(json.dumps({"model_type": "bert", "hidden_size": 32}))
     with pytest.raises(ModelLoadError, match="model_type 'bert'; supported: colqwen2, colpali, colmodernvbert"):
         ColEmbedder.from_pretrained(folder)
+
+
+def test_progress_bar_counts_pages(embedders, pages, capsys) -> None:
+    embedders["colpali"].embed_pages(pages, show_progress=True)
+    assert "3/3" in capsys.readouterr().err
