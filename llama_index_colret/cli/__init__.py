@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from ..errors import ColRetError
 
 # Subcommand modules in the order `colret --help` lists them.
-COMMANDS: tuple[str, ...] = ()
+COMMANDS: tuple[str, ...] = ("regions",)
 
 
 def build_parser() -> argparse.ArgumentParser:

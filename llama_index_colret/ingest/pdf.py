@@ -1,0 +1,171 @@
+"""Open and validate a PDF, and turn it into `Page`s with regions (text layer, or Tesseract OCR).
+
+`load_pdf` opens the document once (bad files raise `PDFError` naming the file and the problem), reads the
+text layer of every page with pypdfium2 and renders only the pages that need OCR: a page is OCR'd when
+``ocr="always"``, or with ``ocr="auto"`` when its text layer is unusable: fewer than `MIN_CHARS` printable
+characters, or fewer than `MIN_CHARS_ON_SCAN` while one image covers half the page or more (a scan with a
+stray stamp or page number in its text layer). Evidence from the corpus: ``annotations.pdf`` (12 characters,
+no image, everything visible is in the text layer) stays text layer; ``malformed-from-issue-932.pdf`` (7
+characters over a full-page scan) goes to OCR; ``issue-842-example.pdf`` (141 characters, a logo covering
+4 %) stays text layer.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Literal
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from ..errors import OCRError, PDFError
+from .page import Page
+
+log = logging.getLogger(__name__)
+
+OcrMode = Literal["auto", "always", "never"]
+OCR_MODES: tuple[str, ...] = ("auto", "always", "never")
+MIN_CHARS = 5
+MIN_CHARS_ON_SCAN = 50
+SCAN_COVERAGE = 0.5
+
+PDFIUM_LOCK = threading.RLock()
+"""pdfium is not thread-safe: every pypdfium2 call in the library runs under this lock."""
+
+
+def open_document(path: str | Path, password: str | None = None) -> pdfium.PdfDocument:
+    """The opened document, or PDFError saying why not (missing, not a PDF, corrupt, encrypted, no pages).
+
+    Call with `PDFIUM_LOCK` held; the caller closes the document.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise PDFError(p, "no such file" if not p.exists() else "not a regular file")
+    with open(p, "rb") as fh:
+        head = fh.read(1024)
+    if not head:
+        raise PDFError(p, "empty file (0 bytes), not a PDF")
+    if b"%PDF-" not in head:
+        raise PDFError(p, "not a PDF file (no %PDF- header)")
+    try:
+        doc = pdfium.PdfDocument(str(p), password=password)
+    except pdfium.PdfiumError as exc:
+        code = getattr(exc, "err_code", None)
+        if code == pdfium_c.FPDF_ERR_PASSWORD:
+            problem = "encrypted: wrong password" if password else "encrypted: a password is required"
+        elif code == pdfium_c.FPDF_ERR_SECURITY:
+            problem = "encrypted with an unsupported security handler"
+        else:
+            problem = f"corrupt or unreadable PDF ({exc})"
+        raise PDFError(p, problem) from exc
+    if len(doc) == 0:
+        doc.close()
+        raise PDFError(p, "the PDF has no pages")
+    return doc
+
+
+def needs_ocr(n_chars: int, image_coverage: float) -> bool:
+    """Whether a page's text layer is unusable (see the module docstring for the rule and its evidence)."""
+    return n_chars < MIN_CHARS or (n_chars < MIN_CHARS_ON_SCAN and image_coverage >= SCAN_COVERAGE)
+
+
+def _text_pages(path: Path, dpi: int, ocr: OcrMode, password: str | None) -> tuple[list[Page], list[int]]:
+    """Pages with text-layer regions, and the numbers of the pages that still need OCR."""
+    pages, to_ocr = [], []
+    with PDFIUM_LOCK:
+        doc = open_document(path, password)
+        try:
+            for i in range(len(doc)):
+                page = doc[i]
+                try:
+                    out, wants_ocr = _read_page(path, page, i + 1, dpi, ocr, password)
+                finally:
+                    page.close()
+                pages.append(out)
+                if wants_ocr:
+                    to_ocr.append(out.number)
+        finally:
+            doc.close()
+    return pages, to_ocr
+
+
+def _read_page(
+    path: Path, page: pdfium.PdfPage, number: int, dpi: int, ocr: OcrMode, password: str | None
+) -> tuple[Page, bool]:
+    """One page with its text-layer regions, and whether it needs OCR instead."""
+    from .regions import build_regions
+    from .text_layer import read_text_layer
+
+    w, h = page.get_size()
+    out = Page(path, number, float(w), float(h), rotation=page.get_rotation(), dpi=dpi, password=password)
+    if ocr == "always":
+        return out, True
+    layer = read_text_layer(page)
+    if ocr == "auto" and needs_ocr(layer.n_chars, layer.image_coverage):
+        return out, True
+    out.regions = build_regions(layer.words, w, h, source="text_layer", rules=layer.rules, images=layer.images)
+    return out, False
+
+
+def _ocr_page(image, number: int, dpi: int):  # image: PIL.Image.Image
+    from .ocr import ocr_words
+    from .regions import build_regions
+
+    words = ocr_words(image, dpi=dpi)
+    return build_regions(words, image.width, image.height, source="ocr")
+
+
+def _run_ocr(pages: list[Page], numbers: list[int], dpi: int, password: str | None, workers: int) -> None:
+    """OCR the given pages in parallel (render in this thread, Tesseract in `workers` threads)."""
+    from .render import iter_page_images
+
+    by_number = {p.number: p for p in pages}
+    pending: dict[int, Future] = {}
+
+    def collect(done: Callable[[int], bool]) -> None:
+        for n in [n for n in pending if done(n)]:
+            page = by_number[n]
+            try:
+                page.regions = pending.pop(n).result()
+            except OCRError as exc:
+                page.regions, page.error = [], f"OCR failed: {exc}"
+                log.warning("%s, page %d: %s", page.path, n, page.error)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for n, image in iter_page_images(pages[0].path, numbers, dpi, password):
+            pending[n] = pool.submit(_ocr_page, image, n, dpi)
+            while len(pending) >= 2 * workers:  # bounded: at most 2 images per worker in memory
+                next(iter(pending.values())).exception()
+                collect(lambda k: pending[k].done())
+        collect(lambda k: True)
+
+
+def load_pdf(
+    path: str | Path,
+    *,
+    dpi: int = 150,
+    ocr: OcrMode = "auto",
+    password: str | None = None,
+    workers: int | None = None,
+) -> list[Page]:
+    """Pages of a PDF with regions in reading order; images are rendered on demand (`Page.render`).
+
+    ``ocr``: ``"auto"`` (OCR pages without a usable text layer), ``"always"`` or ``"never"``. OCR runs on
+    ``workers`` threads (default: the CPU count), each driving a single-threaded Tesseract. A page whose
+    OCR fails keeps no regions and says why in `Page.error` (a warning is logged); the others come back.
+    Raises PDFError for a missing, non-PDF, corrupt, encrypted (without the right password) or empty file.
+    """
+    if ocr not in OCR_MODES:
+        raise ValueError(f"ocr must be one of {OCR_MODES}, got {ocr!r}")
+    if dpi <= 0:
+        raise ValueError(f"dpi must be positive, got {dpi}")
+    path = Path(path)
+    pages, to_ocr = _text_pages(path, dpi, ocr, password)
+    if to_ocr:
+        _run_ocr(pages, to_ocr, dpi, password, max(1, workers or os.cpu_count() or 1))
+    return pages

@@ -1,0 +1,170 @@
+"""Pure table detection: ruled grids (from ruling lines) and aligned columns (from line positions).
+
+A detected table becomes one unit whose text is its cells row by row (``" | "`` between cells, a newline
+between rows) so an LLM can read it. Units are the layout unit of `layout.py` (points or pixels).
+No I/O.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import median
+
+import numpy as np
+
+from .layout import Box, Line
+
+MAX_LINES_PER_CELL = 3.0  # a "cell" holding whole paragraphs means a framed text area, not a table
+MAX_WORDS_PER_CELL = 4.0  # aligned-column rows have short cells; prose columns have long lines
+MIN_ALIGNED_ROWS = 3
+
+
+@dataclass
+class Table:
+    """A detected table: outer box, cell texts row by row, and the lines it holds."""
+
+    box: Box
+    rows: list[list[str]]
+    lines: list[Line]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(" | ".join(cells) for cells in self.rows)
+
+
+def _cluster(values: Sequence[float], tol: float) -> list[float]:
+    """Sorted values with neighbours closer than ``tol`` merged into their mean."""
+    out: list[list[float]] = []
+    for v in sorted(values):
+        if out and v - out[-1][-1] <= tol:
+            out[-1].append(v)
+        else:
+            out.append([v])
+    return [sum(c) / len(c) for c in out]
+
+
+def _components(h_rules: Sequence[Box], v_rules: Sequence[Box], tol: float) -> list[tuple[list[int], list[int]]]:
+    """Connected sets of crossing/touching rules: each as (indices of h-rules, indices of v-rules)."""
+    if not h_rules or not v_rules:
+        return []
+    h = np.array([[r.x0, r.x1, (r.y0 + r.y1) / 2] for r in h_rules])  # (n_h, 3): x0, x1, y
+    v = np.array([[r.y0, r.y1, (r.x0 + r.x1) / 2] for r in v_rules])  # (n_v, 3): y0, y1, x
+    touch = (
+        (v[None, :, 2] >= h[:, None, 0] - tol)
+        & (v[None, :, 2] <= h[:, None, 1] + tol)
+        & (h[:, None, 2] >= v[None, :, 0] - tol)
+        & (h[:, None, 2] <= v[None, :, 1] + tol)
+    )  # (n_h, n_v)
+    parent = list(range(len(h_rules) + len(v_rules)))  # h-rules first, then v-rules
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(*np.nonzero(touch), strict=True):
+        parent[find(int(i))] = find(len(h_rules) + int(j))
+    groups: dict[int, tuple[list[int], list[int]]] = {}
+    for i in range(len(h_rules)):
+        groups.setdefault(find(i), ([], []))[0].append(i)
+    for j in range(len(v_rules)):
+        groups.setdefault(find(len(h_rules) + j), ([], []))[1].append(j)
+    return [g for g in groups.values() if g[0] and g[1]]
+
+
+def _fill(lines: Sequence[Line], ys: list[float], xs: list[float]) -> list[list[list[Line]]]:
+    """Lines assigned to grid cells by their centre: ``cells[row][col]`` lists of lines."""
+    cells: list[list[list[Line]]] = [[[] for _ in range(len(xs) - 1)] for _ in range(len(ys) - 1)]
+    for ln in lines:
+        r = min(max(bisect_right(ys, (ln.y0 + ln.y1) / 2) - 1, 0), len(ys) - 2)
+        c = min(max(bisect_right(xs, (ln.x0 + ln.x1) / 2) - 1, 0), len(xs) - 2)
+        cells[r][c].append(ln)
+    return cells
+
+
+def _cell_text(lines: list[Line]) -> str:
+    return " ".join(ln.text for ln in sorted(lines, key=lambda ln: (ln.row, ln.x0)))
+
+
+def find_ruled_tables(lines: Sequence[Line], h_rules: Sequence[Box], v_rules: Sequence[Box], tol: float) -> list[Table]:
+    """Ruled grids: connected horizontal+vertical rules spanning at least 2x2 cells with short text cells."""
+    tables = []
+    for hi, vi in _components(h_rules, v_rules, tol):
+        ys = _cluster([(h_rules[i].y0 + h_rules[i].y1) / 2 for i in hi], tol)
+        xs = _cluster([(v_rules[j].x0 + v_rules[j].x1) / 2 for j in vi], tol)
+        if len(ys) < 3 or len(xs) < 3:
+            continue
+        box = Box(xs[0], ys[0], xs[-1], ys[-1])
+        inside = [ln for ln in lines if box.contains_point((ln.x0 + ln.x1) / 2, (ln.y0 + ln.y1) / 2, tol)]
+        if len(inside) < 2:
+            continue
+        cells = _fill(inside, ys, xs)
+        filled = [len(c) for row in cells for c in row if c]
+        if sum(filled) / len(filled) > MAX_LINES_PER_CELL:
+            continue
+        rows = [[_cell_text(c) for c in row] for row in cells if any(row)]
+        tables.append(Table(box, rows, inside))
+    return tables
+
+
+def _rows(lines: Sequence[Line]) -> list[list[Line]]:
+    """Lines grouped by the row (shared baseline) they were cut from, top to bottom."""
+    by_row: dict[int, list[Line]] = {}
+    for ln in lines:
+        by_row.setdefault(ln.row, []).append(ln)
+    return sorted((sorted(r, key=lambda ln: ln.x0) for r in by_row.values()), key=lambda r: min(ln.y0 for ln in r))
+
+
+def _short(row: list[Line]) -> bool:
+    return len(row) >= 2 and median(len(ln.words) for ln in row) <= MAX_WORDS_PER_CELL
+
+
+def _as_table(run: list[list[Line]], col_gap: float) -> Table | None:
+    """A run of multi-cell rows -> a table when its cells fall into >= 2 consistent columns."""
+    spans = sorted((ln.x0, ln.x1) for row in run for ln in row)
+    cols: list[list[float]] = [list(spans[0])]
+    for lo, hi in spans[1:]:
+        if lo - cols[-1][1] >= col_gap:
+            cols.append([lo, hi])
+        else:
+            cols[-1][1] = max(cols[-1][1], hi)
+    if len(cols) < 2:
+        return None
+    xs = [cols[0][0]] + [(a[1] + b[0]) / 2 for a, b in zip(cols, cols[1:], strict=False)] + [cols[-1][1]]
+    rows, filled = [], 0
+    for row in run:
+        cells = ["" for _ in cols]
+        for ln in row:
+            c = min(max(bisect_right(xs, ln.x0 + 1e-9) - 1, 0), len(cols) - 1)
+            if cells[c]:
+                return None  # two cells of one row in one column: not a consistent grid
+            cells[c] = ln.text
+        filled += sum(1 for t in cells if t)
+        rows.append(cells)
+    if filled < 0.6 * len(rows) * len(cols):
+        return None
+    lines = [ln for row in run for ln in row]
+    return Table(Box.around(lines), rows, lines)
+
+
+def find_aligned_tables(lines: Sequence[Line], h: float, col_gap: float) -> list[Table]:
+    """Tables without rules: >= 3 consecutive rows of short cells that line up in >= 2 columns."""
+    tables: list[Table] = []
+    run: list[list[Line]] = []
+
+    def flush() -> None:
+        if len(run) >= MIN_ALIGNED_ROWS and (t := _as_table(run, col_gap)) is not None:
+            tables.append(t)
+        run.clear()
+
+    for row in _rows(lines):
+        top = min(ln.y0 for ln in row)
+        if not _short(row) or (run and top - max(ln.y1 for ln in run[-1]) > 1.5 * h):
+            flush()
+        if _short(row):
+            run.append(row)
+    flush()
+    return tables

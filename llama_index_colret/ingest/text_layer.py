@@ -1,0 +1,144 @@
+"""Thin pypdfium2 reader: words, ruling lines and image boxes of one page, in displayed points.
+
+Every box goes through `BBox.from_pdf_rect` (unrotated user space, crop box, ``/Rotate``) and back to
+points on the displayed page with `BBox.to_points`, so rotation and crop-box offsets are handled in
+`geometry.py` only. Callers hold `PDFIUM_LOCK` (pdfium is not thread-safe).
+"""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass, field
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from ..geometry import BBox
+from .layout import Box, Word
+
+MIN_RULE_LENGTH = 3.0  # points
+MAX_EDGES = 20000  # a page drawn from tens of thousands of segments is a drawing, not a table
+_SPACES = {0x20, 0xA0, 0x09, 0x0A, 0x0D, 0x3000, 0xFEFF} | set(range(0x2000, 0x200C))
+
+
+@dataclass
+class TextLayer:
+    """What the text layer of a page holds, in displayed points (top-left origin)."""
+
+    width: float
+    height: float
+    words: list[Word] = field(default_factory=list)
+    rules: list[Box] = field(default_factory=list)
+    images: list[Box] = field(default_factory=list)
+    n_chars: int = 0  # printable, non-space characters with a box
+
+    @property
+    def image_coverage(self) -> float:
+        """Fraction of the page covered by the largest image (0 when none)."""
+        areas = [max(0.0, min(b.x1, self.width) - max(b.x0, 0)) * max(0.0, min(b.y1, self.height) - max(b.y0, 0))
+                 for b in self.images]  # fmt: skip
+        return max(areas, default=0.0) / (self.width * self.height)
+
+
+class _Frame:
+    """Converts unrotated user-space rectangles into displayed points via `BBox.from_pdf_rect`."""
+
+    def __init__(self, page: pdfium.PdfPage) -> None:
+        x0, y0, x1, y1 = page.get_cropbox()
+        self.page_box = (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+        self.rotation = page.get_rotation()
+        self.width, self.height = page.get_size()
+
+    def box(self, left: float, bottom: float, right: float, top: float) -> Box:
+        bb = BBox.from_pdf_rect(left, bottom, right, top, page_box=self.page_box, rotation=self.rotation)
+        return Box(*bb.to_points(self.width, self.height))
+
+
+def _words(textpage: pdfium.PdfTextPage, frame: _Frame) -> tuple[list[Word], int]:
+    """Characters -> words: cut at spaces, at jumps backwards or to another baseline, and at wide gaps."""
+    words: list[Word] = []
+    chars: list[tuple[str, Box]] = []
+    n_text = 0
+
+    def flush() -> None:
+        if chars:
+            words.append(Word("".join(c for c, _ in chars), *_union([b for _, b in chars])))
+            chars.clear()
+
+    for i in range(pdfium_c.FPDFText_CountChars(textpage.raw)):
+        u = pdfium_c.FPDFText_GetUnicode(textpage.raw, i)
+        if u in _SPACES or u < 0x20 or u in (0xFFFD, 0xFFFE, 0xFFFF):
+            flush()
+            continue
+        box = frame.box(*textpage.get_charbox(i, loose=True))
+        if box.x1 - box.x0 <= 0 and box.y1 - box.y0 <= 0:
+            continue
+        n_text += 1
+        if chars:
+            prev = chars[-1][1]
+            h = max(prev.y1 - prev.y0, box.y1 - box.y0, 1e-6)
+            jump = abs((box.y0 + box.y1) - (prev.y0 + prev.y1)) / 2 > 0.5 * h
+            if jump or box.x0 - prev.x1 > 0.25 * h or box.x1 < prev.x0:
+                flush()
+        chars.append((chr(u) if u < 0x110000 else "\ufffd", box))
+    flush()
+    return words, n_text
+
+
+def _union(boxes: list[Box]) -> tuple[float, float, float, float]:
+    b = Box.around(boxes)
+    return b.x0, b.y0, b.x1, b.y1
+
+
+def _path_edges(obj: pdfium.PdfObject) -> list[tuple[float, float, float, float]]:
+    """Axis-aligned straight edges of a path object in user space: ``(x0, y0, x1, y1)`` each.
+
+    Unstroked (fill-only) sub-paths count only when thin (a filled rule); big filled shapes are not rules.
+    """
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    pdfium_c.FPDFPath_GetDrawMode(obj.raw, ctypes.byref(fill), ctypes.byref(stroke))
+    m = obj.get_matrix()
+    x, y = ctypes.c_float(), ctypes.c_float()
+    subpaths: list[list[tuple[float, float]]] = []
+    for i in range(pdfium_c.FPDFPath_CountSegments(obj.raw)):
+        seg = pdfium_c.FPDFPath_GetPathSegment(obj.raw, i)
+        pdfium_c.FPDFPathSegment_GetPoint(seg, ctypes.byref(x), ctypes.byref(y))
+        pt = (m.a * x.value + m.c * y.value + m.e, m.b * x.value + m.d * y.value + m.f)
+        kind = pdfium_c.FPDFPathSegment_GetType(seg)
+        if kind == pdfium_c.FPDF_SEGMENT_MOVETO or not subpaths:
+            subpaths.append([pt])
+        elif kind == pdfium_c.FPDF_SEGMENT_LINETO:
+            subpaths[-1].append(pt)
+        else:  # a curve: its end point starts a new straight run
+            subpaths.append([pt])
+        if pdfium_c.FPDFPathSegment_GetClose(seg) and len(subpaths[-1]) > 1:
+            subpaths[-1].append(subpaths[-1][0])
+    edges = []
+    for pts in subpaths:
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        if not stroke.value and min(max(xs) - min(xs), max(ys) - min(ys)) > MIN_RULE_LENGTH:
+            continue
+        for (ax, ay), (bx, by) in zip(pts, pts[1:], strict=False):
+            if abs(ax - bx) < 0.5 or abs(ay - by) < 0.5:
+                edges.append((min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)))
+    return edges
+
+
+def read_text_layer(page: pdfium.PdfPage) -> TextLayer:
+    """Words, ruling lines (axis-aligned path edges) and image boxes of a page, in displayed points."""
+    frame = _Frame(page)
+    textpage = page.get_textpage()
+    try:
+        words, n_chars = _words(textpage, frame)
+    finally:
+        textpage.close()
+    layer = TextLayer(frame.width, frame.height, words, n_chars=n_chars)
+    n_edges = 0
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=0):
+        if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+            layer.images.append(frame.box(*obj.get_bounds()))
+        elif n_edges < MAX_EDGES:
+            edges = _path_edges(obj)
+            n_edges += len(edges)
+            layer.rules += [frame.box(*e) for e in edges]
+    return layer
