@@ -7,11 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from llama_index_colret.embed.types import PageEmbedding, QueryEmbedding
 from llama_index_colret.errors import GroundingError
 from llama_index_colret.geometry import BBox, PatchGrid
 from llama_index_colret.grounding import (
     GroundingOptions,
     connected_components,
+    ground_page,
     ground_vectors,
     hotspots,
     patch_relevance,
@@ -263,3 +265,24 @@ def test_invalid_options_raise_with_valid_values(kwargs, match) -> None:
 def test_options_allow_switching_filters_off() -> None:
     o = GroundingOptions(relative_alpha=None, percentile=None, top_k=None, top_k_per_page=None, token_budget=None)
     assert o.top_k is None and "token_budget" in GroundingOptions.field_names()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    tiles=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    side=st.integers(1, 4),
+    n_global=st.sampled_from([0, 4]),
+    n_prompt=st.integers(0, 3),
+    data=st.data(),
+)
+def test_ground_page_finds_a_token_at_its_cell_on_tiled_grids(tiles, side, n_global, n_prompt, data) -> None:
+    """Tokens emitted tile-major: the query equal to model token k lights up `grid.cell_of_token(k)`."""
+    grid = PatchGrid.for_tiles(tiles[0], tiles[1], side, n_global)
+    vectors = np.eye(n_prompt + grid.n_tokens, dtype=np.float32)  # one axis per vector, model order
+    page = PageEmbedding(vectors, n_prompt + grid.raster_order(), grid)
+    k = data.draw(st.integers(0, grid.n_patches - 1))
+    query = QueryEmbedding(vectors[n_prompt + k][None], ["w"], np.zeros(1, bool))
+    cell_region = Region("cell", grid.cell_box(*grid.cell_of_token(k)))
+    g = ground_page(query, page, [cell_region], GroundingOptions(hotspots=False))
+    assert np.unravel_index(np.argmax(g.relevance_map), g.relevance_map.shape) == grid.cell_of_token(k)
+    assert g.scores[0] == pytest.approx(1.0) and g.relevance_map.sum() == pytest.approx(1.0)
