@@ -151,7 +151,15 @@ def test_multi_box_page_scores_each_box() -> None:
     gt = [B(0, 0, 0.5, 0.5), B(0.5, 0.5, 1, 1)]
     s = score_page(PageCase([B(0, 0, 0.5, 0.5)], [B(0, 0, 0.5, 0.5)], gt))
     assert s.hits[1] == 0.5 and s.best_iou == 0.5  # one of two boxes found
-    assert s.best_pair_iou == 1.0  # the published reading: any pair
+    assert s.published_iou == 1.0  # the published mean IoU leaves the missed box out
+
+
+def test_published_mean_iou_leaves_misses_out() -> None:
+    gt = [B(0, 0, 0.5, 0.5), B(0.5, 0.5, 1, 1)]
+    sel = [B(0, 0, 0.5, 0.1), B(0.5, 0.5, 1, 0.8)]  # IoU 0.2 with the first box, 0.6 with the second
+    s = score_page(PageCase(sel, sel, gt))
+    assert s.best_iou == pytest.approx(0.4) and s.published_iou == pytest.approx(0.6)
+    assert s.hits == (0.5, 0.5, 0.0)
 
 
 def test_page_without_ground_truth_or_bad_coverage_is_rejected() -> None:
