@@ -239,3 +239,21 @@ def test_default_selection_keeps_answer_with_few_tokens(doc: Doc, embedded) -> N
         tokens_total += sel.tokens_total
     assert kept / len(doc.queries) >= 0.95
     assert tokens_kept / tokens_total <= 0.40
+
+
+# -- with the real ingestion: load_pdf regions, Page.render images, Pages as the double's sources ---------
+
+
+def test_load_pdf_regions_ground_end_to_end(doc: Doc) -> None:
+    from llama_index_colret.ingest.pdf import load_pdf
+
+    pages = load_pdf(doc.path)
+    emb = WordPatchEmbedder(pages, grid=tiled_grid, extra_words=figure_words(doc))
+    embedded = emb.embed_pages([pg.render(dpi=100) for pg in pages])
+    for p, _, query in doc.queries:
+        sel = select([ground_page(emb.embed_queries([query])[0], embedded[p], pages[p].regions)])
+        assert all(w in sel.regions[0].region.text.split() for w in query.split()), query
+    chart_q = emb.embed_queries(["how many figs pears and plums"])[0]
+    top = select([ground_page(chart_q, embedded[3], pages[3].regions)]).regions[0]
+    assert top.region.kind == "figure"
+    assert top.region.bbox.iou(doc.truth[3].blocks_of("figure")[0].bbox) > 0.9
