@@ -102,6 +102,21 @@ class BBox:
             int(np.ceil(c.y1 * height)),
         )
 
+    def rotated(self, degrees: int) -> BBox:
+        """This box after turning the page ``degrees`` clockwise (a multiple of 90), same mapping as
+        `from_pdf_rect`: ``from_pdf_rect(..., rotation=r) == from_pdf_rect(..., rotation=0).rotated(r)``."""
+        rot = degrees % 360
+        u0, v0, u1, v1 = self.x0, self.y0, self.x1, self.y1
+        if rot == 0:
+            return self
+        if rot == 90:
+            return BBox(1 - v1, u0, 1 - v0, u1)
+        if rot == 180:
+            return BBox(1 - u1, 1 - v1, 1 - u0, 1 - v0)
+        if rot == 270:
+            return BBox(v0, 1 - u1, v1, 1 - u0)
+        raise ValueError(f"rotation must be a multiple of 90 degrees, got {degrees}")
+
     def as_list(self, ndigits: int = 5) -> list[float]:
         """``[x0, y0, x1, y1]`` rounded for JSON and storage."""
         return [round(self.x0, ndigits), round(self.y0, ndigits), round(self.x1, ndigits), round(self.y1, ndigits)]
