@@ -108,7 +108,15 @@ def _read_page(
     layer = read_text_layer(page)
     if ocr == "auto" and needs_ocr(layer.n_chars, layer.image_coverage):
         return out, True
-    out.regions = build_regions(layer.words, w, h, source="text_layer", rules=layer.rules, images=layer.images)
+    out.regions = build_regions(
+        layer.words,
+        layer.width,
+        layer.height,
+        source="text_layer",
+        rules=layer.rules,
+        images=layer.images,
+        rotation=layer.rotation,
+    )
     return out, False
 
 

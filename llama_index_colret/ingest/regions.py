@@ -103,14 +103,17 @@ def build_regions(
     source: RegionSource,
     rules: Sequence[Box] = (),
     images: Sequence[Box] = (),
+    rotation: int = 0,
 ) -> list[Region]:
-    """Regions of one page of ``width x height`` units, in reading order (see the module docstring)."""
+    """Regions of one page of ``width x height`` units, in reading order (see the module docstring).
+
+    ``rotation`` turns the layout frame clockwise into the displayed page (text shown sideways)."""
     words = [w for w in words if w.text and 0 <= (w.x0 + w.x1) / 2 <= width and 0 <= w.cy <= height]
     if not words and not images:
         return []
 
     def bbox(b: Box | Line) -> BBox:
-        return BBox.from_pixels(b.x0, b.y0, b.x1, b.y1, width, height).clip()
+        return BBox.from_pixels(b.x0, b.y0, b.x1, b.y1, width, height).rotated(rotation).clip()
 
     def line_regions(lines: Sequence[Line]) -> list[Region]:
         ordered = sorted(lines, key=lambda ln: (ln.row, ln.x0))

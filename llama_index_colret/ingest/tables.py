@@ -16,7 +16,7 @@ import numpy as np
 
 from .layout import Box, Line
 
-MAX_LINES_PER_CELL = 3.0  # a "cell" holding whole paragraphs means a framed text area, not a table
+MAX_WORDS_PER_RULED_CELL = 6.0  # cells of prose length mean a framed text area, not a table
 MAX_WORDS_PER_CELL = 4.0  # aligned-column rows have short cells; prose columns have long lines
 MIN_ALIGNED_ROWS = 3
 
@@ -89,23 +89,33 @@ def _cell_text(lines: list[Line]) -> str:
     return " ".join(ln.text for ln in sorted(lines, key=lambda ln: (ln.row, ln.x0)))
 
 
+def _band_rows(band: list[list[Line]]) -> list[list[str]]:
+    """Table rows of one ruled band: one row, or one per text row when most of its cells hold several
+    lines (columns ruled, rows not: each text row is a table row)."""
+    filled = [c for c in band if c]
+    if sum(1 for c in filled if len(c) > 1) * 2 < len(filled):
+        return [[_cell_text(c) for c in band]]
+    rows = sorted({ln.row for c in band for ln in c})
+    return [[_cell_text([ln for ln in c if ln.row == r]) for c in band] for r in rows]
+
+
 def find_ruled_tables(lines: Sequence[Line], h_rules: Sequence[Box], v_rules: Sequence[Box], tol: float) -> list[Table]:
-    """Ruled grids: connected horizontal+vertical rules spanning at least 2x2 cells with short text cells."""
+    """Ruled grids: connected horizontal+vertical rules spanning at least 2 columns and 2 rows of short
+    text cells (a ruled frame around paragraphs is not a table)."""
     tables = []
     for hi, vi in _components(h_rules, v_rules, tol):
         ys = _cluster([(h_rules[i].y0 + h_rules[i].y1) / 2 for i in hi], tol)
         xs = _cluster([(v_rules[j].x0 + v_rules[j].x1) / 2 for j in vi], tol)
-        if len(ys) < 3 or len(xs) < 3:
+        if len(ys) < 2 or len(xs) < 3:
             continue
         box = Box(xs[0], ys[0], xs[-1], ys[-1])
         inside = [ln for ln in lines if box.contains_point((ln.x0 + ln.x1) / 2, (ln.y0 + ln.y1) / 2, tol)]
         if len(inside) < 2:
             continue
-        cells = _fill(inside, ys, xs)
-        filled = [len(c) for row in cells for c in row if c]
-        if sum(filled) / len(filled) > MAX_LINES_PER_CELL:
+        rows = [r for band in _fill(inside, ys, xs) if any(band) for r in _band_rows(band)]
+        cells = [len(t.split()) for row in rows for t in row if t]
+        if len(rows) < 2 or median(cells) > MAX_WORDS_PER_RULED_CELL:
             continue
-        rows = [[_cell_text(c) for c in row] for row in cells if any(row)]
         tables.append(Table(box, rows, inside))
     return tables
 

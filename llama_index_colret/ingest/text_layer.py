@@ -1,8 +1,10 @@
-"""Thin pypdfium2 reader: words, ruling lines and image boxes of one page, in displayed points.
+"""Thin pypdfium2 reader: words, ruling lines and image boxes of one page, in points.
 
-Every box goes through `BBox.from_pdf_rect` (unrotated user space, crop box, ``/Rotate``) and back to
-points on the displayed page with `BBox.to_points`, so rotation and crop-box offsets are handled in
-`geometry.py` only. Callers hold `PDFIUM_LOCK` (pdfium is not thread-safe).
+The layout runs in the frame where the page's text reads left to right: usually the displayed page, but
+not always (``nics-background-checks-2015-11-rotated.pdf`` is a landscape table shown sideways by
+``/Rotate 90``). Every box goes through `BBox.from_pdf_rect` (unrotated user space, crop box, rotation)
+and `BBox.to_points`, so rotation and crop-box offsets are handled in `geometry.py` only; the regions are
+turned into the displayed frame with `BBox.rotated`. Callers hold `PDFIUM_LOCK` (pdfium is not thread-safe).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class TextLayer:
     rules: list[Box] = field(default_factory=list)
     images: list[Box] = field(default_factory=list)
     n_chars: int = 0  # printable, non-space characters with a box
+    rotation: int = 0  # clockwise turn from this frame to the displayed page
 
     @property
     def image_coverage(self) -> float:
@@ -41,46 +44,82 @@ class TextLayer:
 
 
 class _Frame:
-    """Converts unrotated user-space rectangles into displayed points via `BBox.from_pdf_rect`."""
+    """Converts unrotated user-space rectangles into points on the page turned by ``rotation`` clockwise,
+    via `BBox.from_pdf_rect`. The layout is done in the frame where the text runs left to right."""
 
-    def __init__(self, page: pdfium.PdfPage) -> None:
+    def __init__(self, page: pdfium.PdfPage, rotation: int = 0) -> None:
         x0, y0, x1, y1 = page.get_cropbox()
         self.page_box = (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
-        self.rotation = page.get_rotation()
-        self.width, self.height = page.get_size()
+        self.rotation = rotation % 360
+        w, h = self.page_box[2] - self.page_box[0], self.page_box[3] - self.page_box[1]
+        self.width, self.height = (w, h) if self.rotation in (0, 180) else (h, w)
 
     def box(self, left: float, bottom: float, right: float, top: float) -> Box:
         bb = BBox.from_pdf_rect(left, bottom, right, top, page_box=self.page_box, rotation=self.rotation)
         return Box(*bb.to_points(self.width, self.height))
 
 
-def _words(textpage: pdfium.PdfTextPage, frame: _Frame) -> tuple[list[Word], int]:
-    """Characters -> words: cut at spaces, at jumps backwards or to another baseline, and at wide gaps."""
-    words: list[Word] = []
-    chars: list[tuple[str, Box]] = []
-    n_text = 0
-
-    def flush() -> None:
-        if chars:
-            words.append(Word("".join(c for c, _ in chars), *_union([b for _, b in chars])))
-            chars.clear()
-
+def _chars(textpage: pdfium.PdfTextPage) -> list[tuple[int, tuple[float, float, float, float]]]:
+    """``(unicode, loose box in user space)`` of every character; spaces and controls as ``(32, ())``."""
+    out = []
     for i in range(pdfium_c.FPDFText_CountChars(textpage.raw)):
         u = pdfium_c.FPDFText_GetUnicode(textpage.raw, i)
         if u in _SPACES or u < 0x20 or u in (0xFFFD, 0xFFFE, 0xFFFF):
+            out.append((32, ()))
+        else:
+            out.append((u, textpage.get_charbox(i, loose=True)))
+    return out
+
+
+def text_rotation(chars: list[tuple[int, tuple[float, float, float, float]]], default: int) -> int:
+    """The clockwise turn of the unrotated page that makes most text run left to right (0/90/180/270),
+    voted by the step from each character to the next; ``default`` when there is no evidence."""
+    votes = {0: 0, 90: 0, 180: 0, 270: 0}
+    prev = None
+    for u, b in chars:
+        if u == 32:
+            prev = None
+            continue
+        if prev is not None:
+            dx = (b[0] + b[2] - prev[0] - prev[2]) / 2  # user space: x right, y up
+            dy = (b[1] + b[3] - prev[1] - prev[3]) / 2
+            size = max(b[2] - b[0], b[3] - b[1], prev[2] - prev[0], prev[3] - prev[1], 1e-6)
+            if abs(dx) + abs(dy) < 2 * size:
+                if abs(dx) >= abs(dy):
+                    votes[0 if dx > 0 else 180] += 1
+                else:  # text running up the unrotated page reads left to right after a 90 degree turn
+                    votes[90 if dy > 0 else 270] += 1
+        prev = b
+    best = max(votes, key=lambda r: votes[r])
+    return best if votes[best] > 0 else default
+
+
+def _words(chars: list[tuple[int, tuple[float, float, float, float]]], frame: _Frame) -> tuple[list[Word], int]:
+    """Characters -> words: cut at spaces, at jumps backwards or to another baseline, and at wide gaps."""
+    words: list[Word] = []
+    run: list[tuple[str, Box]] = []
+    n_text = 0
+
+    def flush() -> None:
+        if run:
+            words.append(Word("".join(c for c, _ in run), *_union([b for _, b in run])))
+            run.clear()
+
+    for u, rect in chars:
+        if u == 32:
             flush()
             continue
-        box = frame.box(*textpage.get_charbox(i, loose=True))
+        box = frame.box(*rect)
         if box.x1 - box.x0 <= 0 and box.y1 - box.y0 <= 0:
             continue
         n_text += 1
-        if chars:
-            prev = chars[-1][1]
+        if run:
+            prev = run[-1][1]
             h = max(prev.y1 - prev.y0, box.y1 - box.y0, 1e-6)
             jump = abs((box.y0 + box.y1) - (prev.y0 + prev.y1)) / 2 > 0.5 * h
             if jump or box.x0 - prev.x1 > 0.25 * h or box.x1 < prev.x0:
                 flush()
-        chars.append((chr(u) if u < 0x110000 else "\ufffd", box))
+        run.append((chr(u) if u < 0x110000 else "\ufffd", box))
     flush()
     return words, n_text
 
@@ -125,14 +164,18 @@ def _path_edges(obj: pdfium.PdfObject) -> list[tuple[float, float, float, float]
 
 
 def read_text_layer(page: pdfium.PdfPage) -> TextLayer:
-    """Words, ruling lines (axis-aligned path edges) and image boxes of a page, in displayed points."""
-    frame = _Frame(page)
+    """Words, ruling lines (axis-aligned path edges) and image boxes of a page, in points of the frame in
+    which its text reads left to right (`TextLayer.rotation` turns that frame into the displayed page)."""
     textpage = page.get_textpage()
     try:
-        words, n_chars = _words(textpage, frame)
+        chars = _chars(textpage)
     finally:
         textpage.close()
-    layer = TextLayer(frame.width, frame.height, words, n_chars=n_chars)
+    page_rotation = page.get_rotation() % 360
+    rot = text_rotation(chars, default=page_rotation)
+    frame = _Frame(page, rot)
+    words, n_chars = _words(chars, frame)
+    layer = TextLayer(frame.width, frame.height, words, n_chars=n_chars, rotation=(page_rotation - rot) % 360)
     n_edges = 0
     for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=0):
         if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
