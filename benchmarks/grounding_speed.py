@@ -3,11 +3,16 @@
 Realistic shapes (ColQwen2 on a letter page): 25 query vectors x 744 patches (31x24) x 128 dims, 60
 regions (lines and blocks of a two-column page). Vectors come from memory, as they would from the store:
 no model forward pass. Target: <= 5 ms per page. Run: ``python benchmarks/grounding_speed.py``.
+
+The products are small, so the grounding code keeps them off BLAS threads (einsum): on a busy machine
+OpenBLAS's spinning worker threads inflated a 0.3 ms page to 15-30 ms. The script prints the load average and
+the thread setting so that figures from different runs can be compared.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -55,6 +60,8 @@ def main() -> None:
     aug = np.zeros(args.query_tokens, dtype=bool)
     aug[-10:] = True  # ColQwen2-style augmentation tokens
     pages = [unit(rng, grid.n_patches, args.dim) for _ in range(16)]
+    load = os.getloadavg()[0]
+    print(f"load average {load:.2f} on {os.cpu_count()} cores, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}")
     for options in (GroundingOptions(), GroundingOptions(region_reduce="quantile", patch_reduce="votes")):
         times = []
         for k in range(args.pages):

@@ -56,7 +56,8 @@ def normalised_page_score(query_vectors: np.ndarray, page_vectors: np.ndarray) -
     q = np.asarray(query_vectors, dtype=np.float32)
     if q.shape[0] == 0 or page_vectors.shape[0] == 0:
         return 0.0
-    s = q @ np.asarray(page_vectors, dtype=np.float32).T  # (n_query_tokens, n_page_vectors)
+    d = np.asarray(page_vectors, dtype=np.float32)
+    s = np.einsum("qk,pk->qp", q, d, optimize=False)  # (n_query_tokens, n_page_vectors), single-threaded
     return float(s.max(axis=1).sum() / q.shape[0])
 
 
