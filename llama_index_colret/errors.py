@@ -63,3 +63,8 @@ class StoreError(ColRetError, ValueError):
 
 class OCRError(ColRetError):
     """Tesseract could not read a page image: not installed, crashed, or timed out."""
+
+
+class LLMConfigError(ColRetError, ValueError):
+    """An LLM spec (``--llm`` / ``COLRET_LLM``) that cannot be used: unknown provider, missing integration
+    package (the message names the one to pip install), or a provider that failed to start."""
