@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from ..errors import ColRetError
 
 # Subcommand modules in the order `colret --help` lists them.
-COMMANDS: tuple[str, ...] = ("regions",)
+COMMANDS: tuple[str, ...] = ("regions", "index", "query", "show", "ask")
 
 
 def build_parser() -> argparse.ArgumentParser:

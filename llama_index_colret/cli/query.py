@@ -1,0 +1,61 @@
+"""`colret query "QUESTION" --db DIR`: the pages that answer best, by exact MaxSim."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ..search.exact import ExactSearcher
+from ..store.lance import PageStore
+from .index import parse_pairs
+
+
+def register(subparsers: Any) -> None:
+    """Add the `query` subcommand."""
+    p = subparsers.add_parser(
+        "query",
+        help="find the pages that answer a question",
+        description="Embed the question with the index's model and rank every stored page by exact MaxSim. "
+        "score is the raw MaxSim; normalized_score divides it by the number of query vectors.",
+    )
+    p.add_argument("question", help="the question or search text")
+    p.add_argument("--db", required=True, help="index location: a directory or any LanceDB URI")
+    p.add_argument("--model", default=None, help="model name or path (default: the model the index was built with)")
+    p.add_argument("--top-k", type=int, default=5, help="number of pages (default: 5)")
+    p.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="keep pages whose field (file_name, doc_id, page_number, or a metadata key) equals VALUE (repeatable)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--device", default="auto", help="torch device for the model (default: auto)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the top pages; 0 on success (also when no page matches the filter)."""
+    from ..embed.embedder import ColEmbedder
+
+    if args.top_k <= 0:
+        print("colret query: --top-k must be positive", file=sys.stderr)
+        return 2
+    store = PageStore.open(args.db, model_name=args.model)
+    filters = parse_pairs(args.filter, "--filter") or None
+    store.where(filters)  # a bad filter fails before the model loads
+    embedder = ColEmbedder.from_pretrained(args.model or store.model_name, device=args.device)
+    query = embedder.embed_queries([args.question])[0]
+    hits = ExactSearcher(store, cache=False).search(query, k=args.top_k, filters=filters)
+    if args.json:
+        json.dump({"query": args.question, "hits": [h.to_dict() for h in hits]}, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    if not hits:
+        print("no page matches")
+    for rank, h in enumerate(hits, 1):
+        scores = f"score {h.score:.4f}  (normalized {h.normalized_score:.4f})"
+        print(f"{rank:>3}. {h.file_name}  page {h.page_number}  {scores}  doc {h.doc_id}")
+    return 0

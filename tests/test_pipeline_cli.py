@@ -1,0 +1,61 @@
+"""`colret index` and `colret query` through the real entry point, with a tiny ColQwen2 checkpoint."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from llama_index_colret.cli import main
+from llama_index_colret.store.lance import PageStore
+from llama_index_colret.testing.pdfgen import PageSpec, make_pdf, sample_paragraphs
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cli-pdfs")
+    make_pdf(root / "one.pdf", [PageSpec(paragraphs=sample_paragraphs(2, seed=1))])
+    make_pdf(root / "two.pdf", [PageSpec(paragraphs=sample_paragraphs(2, seed=s)) for s in (2, 3)])
+    (root / "broken.pdf").write_bytes(b"not a pdf at all")
+    return root
+
+
+def test_index_then_query(tmp_path: Path, folder: Path, tiny_model_dir: Callable[[str], Path], capsys) -> None:
+    db, model = str(tmp_path / "db"), str(tiny_model_dir("colqwen2"))
+    code = main(["index", str(folder), "--db", db, "--model", model, "--no-progress", "--meta", "year=2024"])
+    out, err = capsys.readouterr()
+    assert code == 1  # one file failed
+    assert "2 document(s) added (3 pages), 0 already indexed, 1 failed; the index holds 3 pages" in out
+    assert "failed: " in err and "broken.pdf" in err
+
+    # re-running adds nothing; the model defaults to the one recorded in the index
+    assert main(["index", str(folder / "one.pdf"), "--db", db, "--no-progress"]) == 0
+    assert "0 document(s) added (0 pages), 1 already indexed, 0 failed" in capsys.readouterr().out
+
+    assert main(["query", "the lower town", "--db", db, "--top-k", "2", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["query"] == "the lower town" and len(result["hits"]) == 2
+    hit = result["hits"][0]
+    assert hit["file_name"] in ("one.pdf", "two.pdf") and hit["page_number"] in (1, 2)
+    n_q = hit["score"] / hit["normalized_score"]
+    assert n_q == pytest.approx(round(n_q)) and round(n_q) > 1
+    assert result["hits"][0]["score"] >= result["hits"][1]["score"]
+
+    assert main(["query", "the lower town", "--db", db, "--filter", "file_name=one.pdf"]) == 0
+    listing = capsys.readouterr().out
+    assert "one.pdf  page 1" in listing and "two.pdf" not in listing
+    assert PageStore.open(db).count({"year": 2024}) == 3
+
+
+def test_query_errors_are_one_line(tmp_path: Path, folder: Path, tiny_model_dir: Callable[[str], Path], capsys) -> None:
+    db = str(tmp_path / "db")
+    assert main(["query", "anything", "--db", db]) == 2
+    assert "no colret index" in capsys.readouterr().err
+    main(["index", str(folder / "one.pdf"), "--db", db, "--model", str(tiny_model_dir("colqwen2")), "--no-progress"])
+    capsys.readouterr()
+    assert main(["query", "anything", "--db", db, "--filter", "colour=red"]) == 2
+    assert "unknown filter field 'colour'" in capsys.readouterr().err
+    assert main(["query", "anything", "--db", db, "--model", str(tiny_model_dir("colpali"))]) == 2
+    assert "the index was built with model" in capsys.readouterr().err
