@@ -33,6 +33,13 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--device", default="auto", help="torch device for the model (default: auto)")
+    p.add_argument(
+        "--grounded",
+        action="store_true",
+        help="also ground the question on each page: add the selected regions (text, bbox, kind, "
+        "region_relevance, score) to each hit in JSON, or print them as snippets with page and box",
+    )
+    p.add_argument("--regions", type=int, default=3, help="with --grounded: regions kept over all pages (default: 3)")
     p.set_defaults(func=run)
 
 
@@ -49,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
     embedder = ColEmbedder.from_pretrained(args.model or store.model_name, device=args.device)
     query = embedder.embed_queries([args.question])[0]
     hits = ExactSearcher(store, cache=False).search(query, k=args.top_k, filters=filters)
+    if args.grounded:
+        return _print_grounded(args, store, query, hits)
     if args.json:
         json.dump({"query": args.question, "hits": [h.to_dict() for h in hits]}, sys.stdout, indent=1)
         sys.stdout.write("\n")
@@ -58,4 +67,28 @@ def run(args: argparse.Namespace) -> int:
     for rank, h in enumerate(hits, 1):
         scores = f"score {h.score:.4f}  (normalized {h.normalized_score:.4f})"
         print(f"{rank:>3}. {h.file_name}  page {h.page_number}  {scores}  doc {h.doc_id}")
+    return 0
+
+
+def _print_grounded(args: argparse.Namespace, store: PageStore, query: Any, hits: list[Any]) -> int:
+    """``--grounded``: each hit with its selected regions, as JSON or as snippets with page and box."""
+    from ..grounded_search import ground_hits, region_dict
+    from ..grounding import GroundingOptions, select
+    from .show import print_snippets
+
+    grounded = ground_hits(hits, query, store, GroundingOptions(top_k=args.regions))
+    selection = select([g.grounding for g in grounded], GroundingOptions(top_k=args.regions))
+    if not args.json:
+        for rank, h in enumerate(hits, 1):
+            print(f"{rank:>3}. {h.file_name}  page {h.page_number}  normalized score {h.normalized_score:.4f}")
+        print("regions:")
+        print_snippets(grounded, selection)
+        return 0
+    out = []
+    for p, h in enumerate(hits):
+        hit = h.to_dict()
+        hit["regions"] = [region_dict(grounded[p], s) for s in selection.regions if s.page_index == p]
+        out.append(hit)
+    json.dump({"query": args.question, "hits": out}, sys.stdout, indent=1)
+    sys.stdout.write("\n")
     return 0
