@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -60,6 +61,8 @@ def open_document(path: str | Path, password: str | None = None) -> pdfium.PdfDo
             problem = "encrypted: wrong password" if password else "encrypted: a password is required"
         elif code == pdfium_c.FPDF_ERR_SECURITY:
             problem = "encrypted with an unsupported security handler"
+        elif _pageless(p):  # pdfium refuses a document whose page tree is empty, with a stale error code
+            problem = "the PDF has no pages"
         else:
             problem = f"corrupt or unreadable PDF ({exc})"
         raise PDFError(p, problem) from exc
@@ -67,6 +70,12 @@ def open_document(path: str | Path, password: str | None = None) -> pdfium.PdfDo
         doc.close()
         raise PDFError(p, "the PDF has no pages")
     return doc
+
+
+def _pageless(path: Path) -> bool:
+    """Whether a PDF that pdfium refused has a page tree node (``/Type /Pages``) counting zero pages."""
+    trees = re.findall(rb"<<[^<>]*/Type\s*/Pages\b[^<>]*>>", path.read_bytes())
+    return bool(trees) and all(re.search(rb"/Count\s*0\b", t) for t in trees)
 
 
 def needs_ocr(n_chars: int, image_coverage: float) -> bool:
