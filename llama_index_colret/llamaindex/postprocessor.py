@@ -1,0 +1,103 @@
+"""`RegionGroundingPostprocessor`: page nodes in, grounded region nodes out.
+
+Score and order: each selected region's node score is the grounding module's combined score,
+``(1 - page_weight) * region_relevance + page_weight * page_score`` (``page_score`` = the page node's
+normalised MaxSim), best first; ties go to the earlier page, then reading order (`grounding.select`).
+No model forward pass beyond encoding the query, which the shared `QueryCache` holds from the retriever.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llama_index.core.bridge.pydantic import PrivateAttr
+from llama_index.core.postprocessor.types import BaseNodePostprocessor
+from llama_index.core.schema import NodeWithScore, QueryBundle
+
+from ..embed.types import Embedder
+from ..grounded_search import QueryCache, encode, ground_hits
+from ..grounding import GroundingOptions, select
+from ..search.exact import PageHit
+from ..store.lance import PageStore
+from .nodes import region_node
+
+
+def grounding_options(options: GroundingOptions | None = None, **overrides: Any) -> GroundingOptions:
+    """``options`` (default: the library defaults) with ``overrides`` applied; GroundingError on bad values,
+    TypeError naming the valid options on an unknown one."""
+    base = options or GroundingOptions()
+    unknown = set(overrides) - set(GroundingOptions.field_names())
+    if unknown:
+        raise TypeError(
+            f"unknown grounding option(s) {sorted(unknown)}; valid: {', '.join(GroundingOptions.field_names())}"
+        )
+    if not overrides:
+        return base
+    return GroundingOptions(**{**{n: getattr(base, n) for n in GroundingOptions.field_names()}, **overrides})
+
+
+class RegionGroundingPostprocessor(BaseNodePostprocessor):
+    """Turn the page nodes of `ColRetRetriever` into region nodes (text regions, figure crops) with boxes."""
+
+    _store: PageStore = PrivateAttr()
+    _embedder: Embedder = PrivateAttr()
+    _options: GroundingOptions = PrivateAttr()
+    _cache: QueryCache = PrivateAttr()
+
+    def __init__(
+        self,
+        store: PageStore,
+        embedder: Embedder,
+        options: GroundingOptions | None = None,
+        cache: QueryCache | None = None,
+        **grounding_overrides: Any,
+    ) -> None:
+        super().__init__()
+        self._store = store
+        self._embedder = embedder
+        self._options = grounding_options(options, **grounding_overrides)
+        self._cache = cache or QueryCache()
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "RegionGroundingPostprocessor"
+
+    @property
+    def options(self) -> GroundingOptions:
+        """The grounding options in use."""
+        return self._options
+
+    def _postprocess_nodes(
+        self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
+    ) -> list[NodeWithScore]:
+        if query_bundle is None:
+            raise ValueError("RegionGroundingPostprocessor needs the query (query_bundle) to ground pages")
+        if not nodes:
+            return []
+        hits = [_page_hit(n) for n in nodes]
+        query = encode(self._embedder, query_bundle.query_str, self._cache)
+        grounded = ground_hits(hits, query, self._store, self._options)
+        selection = select([g.grounding for g in grounded], self._options)
+        return [
+            region_node(grounded[s.page_index], s, grounded[s.page_index].record.metadata) for s in selection.regions
+        ]
+
+
+def _page_hit(n: NodeWithScore) -> PageHit:
+    """The page hit a page node stands for (its metadata holds doc_id, page and both scores)."""
+    m = n.node.metadata
+    if "doc_id" not in m or "page_number" not in m:
+        raise ValueError(
+            f"node {n.node.node_id!r} is not a colret page node (no doc_id/page_number metadata); "
+            "RegionGroundingPostprocessor grounds the page nodes of ColRetRetriever(grounded=False)"
+        )
+    normalized = float(m.get("normalized_score", n.score or 0.0))
+    return PageHit(
+        doc_id=m["doc_id"],
+        page_number=int(m["page_number"]),
+        file_name=m.get("file_name", ""),
+        path=m.get("path", ""),
+        score=float(m.get("maxsim", normalized)),
+        normalized_score=normalized,
+        n_query_vectors=0,
+    )
