@@ -52,8 +52,9 @@ def one_line(text: str, limit: int = 300) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
-def print_snippets(hits: list[GroundedHit], selection: Selection, out: TextIO = sys.stdout) -> None:
+def print_snippets(hits: list[GroundedHit], selection: Selection, out: TextIO | None = None) -> None:
     """Print each selected region as ``[rank] file p.N [x0, y0, x1, y1] kind score`` and its text."""
+    out = out or sys.stdout
     if not selection.regions:
         print("no region selected", file=out)
         return
