@@ -53,3 +53,82 @@ def rare_word_corpus(tmp_path_factory: pytest.TempPathFactory) -> dict:
         truth.append(make_pdf(path, specs))
         paths.append(path)
     return {"paths": paths, "truth": truth, "queries": queries, "chart_labels": ["plums", "pears", "figs"]}
+
+
+@pytest.fixture(scope="session")
+def eval_datasets(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A tiny grounding dataset and a tiny retrieval dataset over the same rendered pages (150 dpi PNGs) of two
+    generated PDFs (letter one-column with a ruled table; landscape two-column with a chart). Each paragraph
+    and the table carry two made-up words found nowhere else; questions and queries are those words.
+    Returns ``{"pdfs", "grounding", "retrieval", "extra_words", "text_questions"}`` (eval tests)."""
+    from pdf2image import convert_from_path
+
+    from llama_index_colret.eval.datasets import (
+        Evidence,
+        GroundingQuestion,
+        RetrievalDataset,
+        write_grounding_dataset,
+        write_retrieval_dataset,
+    )
+    from llama_index_colret.geometry import BBox
+    from llama_index_colret.testing.pdfgen import ChartSpec, PageSpec, make_pdf, sample_paragraphs
+
+    root = tmp_path_factory.mktemp("eval-datasets")
+    syll = ["zor", "qua", "vex", "lum", "bri", "tak", "nox", "pel", "dru", "fim"]
+    rare = iter(f"{syll[i % 10]}{syll[(i // 10) % 10]}{syll[(i // 3) % 10]}ax" for i in range(100))
+    table = [["Item", "Count"], [next(rare), "3"], [next(rare), "5"]]
+    chart_words = [next(rare), next(rare)]
+    specs, picks = [], []
+    for size, cols, seed in (("letter", 1, 1), ("landscape", 2, 2)):
+        paras = sample_paragraphs(4, words_per_paragraph=28, seed=seed)
+        page_picks = []
+        for i, text in enumerate(paras):
+            words = [next(rare), next(rare)]
+            tokens = text.split()
+            tokens.insert(len(tokens) // 3, words[0])
+            tokens.insert(2 * len(tokens) // 3, words[1])
+            paras[i] = " ".join(tokens)
+            page_picks.append(" ".join(words))
+        picks.append(page_picks)
+        chart = ChartSpec([3, 5], chart_words, caption="Figure 1: Yield") if cols == 2 else None
+        specs.append(
+            PageSpec(paragraphs=paras, columns=cols, page_size=size, table=table if cols == 1 else None, chart=chart)
+        )
+    images_dir = root / "images"
+    images_dir.mkdir()
+    pdfs, questions, corpus, qrels, queries = [], [], {}, {}, {}
+    extra_words: dict = {}
+    for d, spec in enumerate(specs):
+        pdf = root / f"doc{d}.pdf"
+        truth = make_pdf(pdf, [spec])[0]
+        pdfs.append(pdf)
+        image = convert_from_path(str(pdf), dpi=150)[0]
+        path = images_dir / f"doc{d}-p1.png"
+        image.save(path, dpi=(150, 150))
+        w, h = image.size
+        corpus[f"doc{d}-p1"] = path
+
+        def evidence(box: BBox, kind: str, path=path, w=w, h=h, d=d) -> tuple:
+            return (Evidence(path, 1, f"doc{d}", (box.to_pixels(w, h),), (kind,), w, h),)
+
+        for i, block in enumerate(truth.blocks_of("text")[:4]):
+            qid = f"d{d}-p{i}"
+            questions.append(GroundingQuestion(qid, picks[d][i], evidence(block.bbox, "text")))
+            queries[qid], qrels[qid] = picks[d][i], {f"doc{d}-p1": 1}
+        for block in truth.blocks_of("table"):
+            words = " ".join(r[0] for r in table[1:])
+            questions.append(GroundingQuestion(f"d{d}-table", words, evidence(block.bbox, "table")))
+        for block in truth.blocks_of("figure"):
+            extra_words[(pdf, 1)] = [(block.bbox, " ".join(chart_words))]
+            questions.append(GroundingQuestion(f"d{d}-figure", " ".join(chart_words), evidence(block.bbox, "figure")))
+    grounding = root / "grounding"
+    write_grounding_dataset(grounding, questions)
+    retrieval = root / "retrieval"
+    write_retrieval_dataset(retrieval, RetrievalDataset(queries, corpus, qrels))
+    return {
+        "pdfs": pdfs,
+        "grounding": grounding,
+        "retrieval": retrieval,
+        "extra_words": extra_words,
+        "text_questions": [q.id for q in questions if q.evidence[0].kinds == ("text",)],
+    }

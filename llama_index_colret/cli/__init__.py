@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from ..errors import ColRetError
 
 # Subcommand modules in the order `colret --help` lists them.
-COMMANDS: tuple[str, ...] = ("regions", "index", "query", "show", "ask")
+COMMANDS: tuple[str, ...] = ("regions", "index", "query", "show", "ask", "eval")
 
 
 def build_parser() -> argparse.ArgumentParser:
