@@ -190,7 +190,11 @@ def test_function_agent_calls_the_tool_and_gets_cited_snippets(built: ColRetInde
         return ChatMessage(role=MessageRole.ASSISTANT, content="Answer [1]: " + tool_msgs[-1].content.splitlines()[0])
 
     agent = FunctionAgent(tools=[built.as_tool()], llm=MockFunctionCallingLLM(response_generator=script))
-    result = asyncio.run(agent.run(user_msg="Where is it said?"))
+
+    async def run() -> object:
+        return await agent.run(user_msg="Where is it said?")
+
+    result = asyncio.run(run())
     text = str(result)
     assert f"doc{d}.pdf, p. {page}, box (" in text and text.startswith("Answer [1]: [1]")
     tool = built.as_tool()
@@ -217,3 +221,15 @@ def test_tiny_colqwen2_end_to_end(
     assert len(pages) == 3 and pages[0].score >= pages[-1].score
     response = loaded.as_query_engine(llm=MockLLM()).query("stone bridges")
     assert response.source_nodes
+
+
+def test_package_import_stays_light_and_exports_lazily() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, llama_index_colret as c; light = not {'torch', 'llama_index', 'transformers'} & set(sys.modules); "
+        "print(light, c.ColRetIndex.__name__, c.RegionGroundingPostprocessor.__name__, c.GroundingOptions.__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "ColRetIndex", "RegionGroundingPostprocessor", "GroundingOptions"]
