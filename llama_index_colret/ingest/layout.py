@@ -67,38 +67,22 @@ class Box:
 
 @dataclass
 class Line:
-    """Words on one baseline, left to right, with no wide gap between them."""
+    """Words on one baseline, left to right, with no wide gap between them (box computed once)."""
 
     words: list[Word]
     row: int = 0  # index of the row (shared baseline) the line was cut from
 
+    def __post_init__(self) -> None:
+        self.x0 = min(w.x0 for w in self.words)
+        self.y0 = min(w.y0 for w in self.words)
+        self.x1 = max(w.x1 for w in self.words)
+        self.y1 = max(w.y1 for w in self.words)
+        self.h = median(w.h for w in self.words)
+        self.box = Box(self.x0, self.y0, self.x1, self.y1)
+
     @property
     def text(self) -> str:
         return " ".join(w.text for w in self.words)
-
-    @property
-    def x0(self) -> float:
-        return min(w.x0 for w in self.words)
-
-    @property
-    def y0(self) -> float:
-        return min(w.y0 for w in self.words)
-
-    @property
-    def x1(self) -> float:
-        return max(w.x1 for w in self.words)
-
-    @property
-    def y1(self) -> float:
-        return max(w.y1 for w in self.words)
-
-    @property
-    def h(self) -> float:
-        return median(w.h for w in self.words)
-
-    @property
-    def box(self) -> Box:
-        return Box(self.x0, self.y0, self.x1, self.y1)
 
 
 @dataclass
