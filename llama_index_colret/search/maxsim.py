@@ -8,7 +8,9 @@ Pure math: numpy and torch only (no LanceDB, transformers or LlamaIndex).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -52,13 +54,14 @@ def maxsim_packed(
     offsets: np.ndarray,
     *,
     chunk_vectors: int = DEFAULT_CHUNK_VECTORS,
+    threads: int | None = None,
 ) -> np.ndarray:
     """MaxSim of one query against pages packed end to end.
 
     ``vectors``: ``(n_total_vectors, dim)`` float16 or float32, page ``p`` owning rows
     ``offsets[p]:offsets[p + 1]``; ``offsets``: ``(n_pages + 1,)`` non-decreasing, starting at 0, every page
     non-empty. Memory stays bounded: at most about ``chunk_vectors`` rows (plus one page) are converted
-    to float32 at a time. Returns ``(n_pages,)`` float32.
+    to float32 per worker thread (``threads``, default torch's thread count). Returns ``(n_pages,)`` float32.
     """
     offsets = np.asarray(offsets, dtype=np.int64)
     n_pages = offsets.shape[0] - 1
@@ -70,7 +73,9 @@ def maxsim_packed(
     _check_pair(query, vectors)
     q = torch.from_numpy(np.ascontiguousarray(query, dtype=np.float32))  # (n_q, dim)
     scores = np.empty(n_pages, dtype=np.float32)
-    for first, last in page_chunks(offsets, chunk_vectors):
+
+    def score_run(run: tuple[int, int]) -> None:
+        first, last = run
         lo, hi = int(offsets[first]), int(offsets[last])
         part = vectors[lo:hi]  # (hi - lo, dim)
         if not (part.flags.writeable and part.flags.c_contiguous):  # e.g. zero-copy Arrow memory
@@ -80,7 +85,33 @@ def maxsim_packed(
         local = offsets[first:last] - lo  # (last - first,) start of each page in the block
         best = np.maximum.reduceat(sims, local, axis=0)  # (last - first, n_q)
         scores[first:last] = best.sum(axis=1)
+
+    runs = page_chunks(offsets, chunk_vectors)
+    workers = min(len(runs), threads or torch.get_num_threads())
+    # Our own threads, each running single-threaded torch: OpenMP's spinning workers collapse (10-25x
+    # slower) when the cores are shared with other processes; blocked Python threads degrade gracefully.
+    with _torch_threads(1):
+        if workers <= 1:
+            for run in runs:
+                score_run(run)
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="colret-maxsim") as pool:
+                list(pool.map(score_run, runs))
     return scores
+
+
+@contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    """Temporarily set torch's intra-op threads (process-wide) to ``n``."""
+    before = torch.get_num_threads()
+    if before == n:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def page_chunks(offsets: np.ndarray, chunk_vectors: int) -> list[tuple[int, int]]:

@@ -186,9 +186,10 @@ class PageStore:
             self._table.delete(where)
         return n
 
-    def optimize(self) -> None:
-        """Compact the table's versions and files and bring the full-text index up to date."""
-        self._table.optimize()
+    def optimize(self, *, cleanup_older_than: timedelta | None = None) -> None:
+        """Compact the table's files and bring the full-text index up to date; with ``cleanup_older_than``,
+        also delete versions older than that (``timedelta(0)``: keep only the latest, reclaiming disk)."""
+        self._table.optimize(cleanup_older_than=cleanup_older_than)
 
     # -- reading --------------------------------------------------------------------------------
 
