@@ -54,7 +54,7 @@ LAYOUTS = [
 SWEEP = [
     {"hotspots": False},
     {"hotspot_max_covered": 0.05},
-    {"hotspot_min_cells": 4},
+    {"hotspot_min_side": 3},
     {"top_k": 1},
     {"top_k": 2},
     {"top_k": 2, "top_k_per_page": 2},

@@ -185,8 +185,11 @@ def test_swapped_box_axes_break_grounding(doc: Doc) -> None:
 def test_tiled_tokens_read_as_raster_break_grounding(doc: Doc) -> None:
     emb = WordPatchEmbedder([doc.path], grid=tiled_grid)
     pages = emb.embed_pages(doc.images)
+    assert first_choice_hits(doc, emb, pages) == len(doc.queries)
     naive = [PageEmbedding(pe.vectors, emb.n_prompt + np.arange(pe.grid.n_patches), pe.grid) for pe in pages]
-    assert first_choice_hits(doc, emb, naive) < len(doc.queries) / 2
+    # Read as raster, one row of tiles still lands on its own band of rows (only columns scramble), so
+    # full-width paragraphs are sometimes still found: the end-to-end test above would fail, not all cases.
+    assert first_choice_hits(doc, emb, naive) < len(doc.queries)
 
 
 # -- figures -----------------------------------------------------------------------------------------

@@ -254,7 +254,7 @@ def test_ground_vectors_adds_hotspot_as_scored_figure_candidate() -> None:
         ({"percentile": 101}, "percentile"),
         ({"top_k": 0}, "top_k must be a positive integer"),
         ({"token_budget": 2.5}, "token_budget must be a positive integer"),
-        ({"hotspot_min_cells": True}, "hotspot_min_cells"),
+        ({"hotspot_min_side": True}, "hotspot_min_side"),
     ],
 )
 def test_invalid_options_raise_with_valid_values(kwargs, match) -> None:

@@ -71,7 +71,8 @@ def hotspots(
     options: GroundingOptions = _DEFAULT,
     coverage: np.ndarray | None = None,
 ) -> list[Region]:
-    """Figure candidates from uncovered hot cells: one `Region` per component of ``>= hotspot_min_cells``.
+    """Figure candidates from uncovered hot cells: one `Region` per component at least ``hotspot_min_side``
+    cells tall AND wide (a one-cell band along a hot text region is that region's spill-over, not a figure).
 
     The box is the union of the component's cells; text is empty, kind ``"figure"``, source ``"hotspot"``,
     level ``options.level``. Ordered top-to-bottom, left-to-right by first cell. Empty when hot spots are off.
@@ -81,7 +82,8 @@ def hotspots(
     mask = hot_cells(relevance_map, regions, grid, options, coverage)
     out: list[Region] = []
     for comp in connected_components(mask):
-        if len(comp) < options.hotspot_min_cells:
+        rows, cols = {r for r, _ in comp}, {c for _, c in comp}
+        if min(len(rows), len(cols)) < options.hotspot_min_side:
             continue
         box = BBox.union_of([grid.cell_box(r, c) for r, c in comp])
         out.append(Region(text="", bbox=box, kind="figure", level=options.level, source="hotspot"))

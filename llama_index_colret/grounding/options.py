@@ -48,7 +48,8 @@ class GroundingOptions:
     ``top_k_per_page``; over all pages: ``top_k`` and ``token_budget`` (``None`` off); ``page_weight`` mixes
     the page score into the combined score (``(1 - w) * region + w * page``). Hot spots: ``hotspots`` on/off,
     ``hotspot_threshold`` (a cell is hot when its min-max normalised relevance reaches it),
-    ``hotspot_min_cells`` (smallest component kept), ``hotspot_max_covered`` (a cell counts as covered by
+    ``hotspot_min_side`` (a component is kept when it spans at least this many rows and columns: a one-cell
+    band along a hot text region is its spill-over), ``hotspot_max_covered`` (a cell counts as covered by
     regions when more than this fraction of its area lies under a region). ``figure_tokens`` is the token
     cost charged for a figure crop in the budget.
     """
@@ -66,7 +67,7 @@ class GroundingOptions:
     page_weight: float = 0.5
     hotspots: bool = True
     hotspot_threshold: float = 0.8
-    hotspot_min_cells: int = 2
+    hotspot_min_side: int = 2
     hotspot_max_covered: float = 0.25
     figure_tokens: int = 256
 
@@ -81,7 +82,7 @@ class GroundingOptions:
         self._check_range("page_weight", self.page_weight, 0.0, 1.0)
         self._check_range("hotspot_threshold", self.hotspot_threshold, 0.0, 1.0)
         self._check_range("hotspot_max_covered", self.hotspot_max_covered, 0.0, 1.0)
-        for name in ("top_k_per_page", "top_k", "token_budget", "hotspot_min_cells", "figure_tokens"):
+        for name in ("top_k_per_page", "top_k", "token_budget", "hotspot_min_side", "figure_tokens"):
             value = getattr(self, name)
             if value is None and name in ("top_k_per_page", "top_k", "token_budget"):
                 continue
