@@ -86,16 +86,20 @@ def test_ask_without_llm_prints_snippets_and_how_to_configure(sample_db: Path, c
     assert [ln.split(",")[0] for ln in lines] == heads
 
 
-def test_ask_with_mock_llm_from_environment(sample_db: Path, capsys, monkeypatch) -> None:
+def test_ask_with_mock_llm_goes_through_the_query_engine(sample_db: Path, capsys, monkeypatch) -> None:
     monkeypatch.setenv("COLRET_LLM", "mock")
     assert main(["ask", QUESTION, "--db", str(sample_db), "--regions", "2"]) == 0
     printed = capsys.readouterr().out
     answer, sources = printed.rsplit("\nSources:\n", 1)
-    assert answer.startswith("Answer:") and f"Question: {QUESTION}" in answer  # MockLLM echoes the prompt
+    assert answer.startswith("Answer:") and QUESTION in answer  # MockLLM echoes the query engine's prompt
     hits, selection = reference(sample_db, regions=2)
-    assert len([ln for ln in sources.splitlines() if ln.startswith("[")]) == selection.n_kept == 2
-    for s in selection.regions:
-        assert f"page {hits[s.page_index].record.page_number}, {s.region.kind}" in answer
+    cited = [ln for ln in sources.splitlines() if ln.startswith("[")]
+    assert len(cited) == selection.n_kept == 2
+    for line, s in zip(cited, selection.regions, strict=True):
+        rec = hits[s.page_index].record
+        assert f"{rec.file_name}, p. {rec.page_number}, box (" in line and f"{s.region.kind}, score" in line
+        if s.region.text:  # the region text reached the LLM's prompt
+            assert " ".join(s.region.text.split())[:40] in " ".join(answer.split())
 
 
 def test_ask_names_the_package_to_install(sample_db: Path, capsys) -> None:

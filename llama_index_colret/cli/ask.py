@@ -13,9 +13,7 @@ import os
 from typing import Any
 
 from ..errors import LLMConfigError
-from ..grounded_search import GroundedHit
-from ..grounding import Selection
-from .show import add_search_options, grounded_from_args, one_line, print_snippets
+from .show import add_search_options, grounded_from_args, one_line, print_snippets, store_and_embedder
 
 ENV_VAR = "COLRET_LLM"
 # provider -> (module, class, pip package, keyword that takes the model name)
@@ -67,23 +65,6 @@ def llm_from_spec(spec: str) -> Any | None:
         raise LLMConfigError(f"cannot start LLM {spec!r}: {exc}") from exc
 
 
-def build_prompt(question: str, hits: list[GroundedHit], selection: Selection) -> str:
-    """The generator prompt: numbered region snippets (file, page, box) and the question."""
-    lines = [
-        "Answer the question using only the numbered sources below, which are regions of PDF pages.",
-        "Cite the sources you use as [n]. If the sources do not contain the answer, say so.",
-        "",
-        "Sources:",
-    ]
-    for s in selection.regions:
-        rec = hits[s.page_index].record
-        box = ", ".join(f"{v:.3f}" for v in s.region.bbox.as_list())
-        text = one_line(s.region.text, 2000) or "(figure without text)"
-        lines.append(f"[{s.rank}] {rec.file_name}, page {rec.page_number}, {s.region.kind} at [{box}]: {text}")
-    lines += ["", f"Question: {question}", "Answer:"]
-    return "\n".join(lines)
-
-
 def register(subparsers: Any) -> None:
     """Add the `ask` subcommand."""
     p = subparsers.add_parser(
@@ -106,20 +87,33 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Answer (or list snippets when no LLM is configured) and print the cited regions; 0 on success."""
+    """Answer through `ColRetIndex.as_query_engine` (or list snippets when no LLM is configured) and print
+    the cited regions; 0 on success."""
     spec = args.llm if args.llm is not None else os.environ.get(ENV_VAR, "")
     llm = llm_from_spec(spec)  # fail on a bad spec before loading the model
-    hits, selection = grounded_from_args(args)
     if llm is None:
+        hits, selection = grounded_from_args(args)
         print(HOW_TO_CONFIGURE)
         print()
         print("Sources:")
         print_snippets(hits, selection)
         return 0
-    answer = llm.complete(build_prompt(args.question, hits, selection)).text.strip()
+    from ..llamaindex.index import ColRetIndex
+    from ..llamaindex.nodes import citation
+
+    store, embedder = store_and_embedder(args)
+    engine = ColRetIndex(store, embedder).as_query_engine(
+        llm=llm, similarity_top_k=args.top_k, top_k=args.regions, level=args.level
+    )
+    response = engine.query(args.question)
     print("Answer:")
-    print(answer)
+    print(str(response).strip())
     print()
     print("Sources:")
-    print_snippets(hits, selection)
+    if not response.source_nodes:
+        print("no region selected")
+    for rank, n in enumerate(response.source_nodes, 1):
+        kind = n.node.metadata.get("kind", "page")
+        print(f"[{rank}] {citation(n.node)}, {kind}, score {n.score or 0.0:.3f}")
+        print(f"    {one_line(n.node.get_content()) or '(no text: a figure; see the page image)'}")
     return 0

@@ -8,11 +8,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..grounded_search import GroundedHit, search_grounded
 from ..grounding import GroundingOptions, Selection
 from ..overlay import OverlayBox, OverlayPage, render_overlay
+
+if TYPE_CHECKING:
+    from ..embed.embedder import ColEmbedder
+    from ..store.lance import PageStore
 
 SHOW_EPILOG = """examples:
   colret show "What was the wheat yield in 1860?" --db ./colret_db --out why.png
@@ -35,13 +39,18 @@ def add_search_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--level", choices=("block", "line"), default="block", help="text region level: paragraphs or lines")
 
 
-def grounded_from_args(args: argparse.Namespace) -> tuple[list[GroundedHit], Selection]:
-    """Open the index, load its model and run grounded search for ``args.question``."""
+def store_and_embedder(args: argparse.Namespace) -> tuple[PageStore, ColEmbedder]:
+    """Open the index at ``args.db`` and load ``args.model`` (default: the model it was built with)."""
     from ..embed.embedder import ColEmbedder
     from ..store.lance import PageStore
 
     store = PageStore.open(args.db)
-    embedder = ColEmbedder.from_pretrained(args.model or store.model_name, device=args.device)
+    return store, ColEmbedder.from_pretrained(args.model or store.model_name, device=args.device)
+
+
+def grounded_from_args(args: argparse.Namespace) -> tuple[list[GroundedHit], Selection]:
+    """Open the index, load its model and run grounded search for ``args.question``."""
+    store, embedder = store_and_embedder(args)
     options = GroundingOptions(top_k=args.regions, level=args.level)
     return search_grounded(store, embedder, args.question, top_k=args.top_k, options=options)
 
