@@ -15,7 +15,7 @@ from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.base.llms.types import ChatMessage, ImageBlock, MessageRole, TextBlock, ToolCallBlock
 from llama_index.core.llms.mock import MockFunctionCallingLLM, MockLLM
 from llama_index.core.query_engine import CitationQueryEngine
-from llama_index.core.schema import ImageNode, MetadataMode, NodeRelationship
+from llama_index.core.schema import ImageNode, MetadataMode, NodeRelationship, NodeWithScore, TextNode
 from llama_index.core.vector_stores.types import FilterCondition, FilterOperator, MetadataFilter, MetadataFilters
 
 from llama_index_colret.errors import EmptyIndexError, FilterError
@@ -91,6 +91,21 @@ def test_page_nodes_and_postprocessor_equal_grounded_retrieval(built: ColRetInde
     assert [(n.node.node_id, n.score) for n in regions] == [(n.node.node_id, n.score) for n in direct]
     one = RegionGroundingPostprocessor(built.store, built.embedder, top_k=1).postprocess_nodes(pages, query_str=query)
     assert len(one) == 1 and one[0].node.node_id == direct[0].node.node_id
+
+
+def test_postprocessor_passes_foreign_nodes_through_and_grounds_each_page_once(
+    built: ColRetIndex, rare_word_corpus: dict
+) -> None:
+    _, _, _, query = rare_word_corpus["queries"][4]
+    pages = built.as_retriever(grounded=False, similarity_top_k=2).retrieve(query)
+    foreign = NodeWithScore(node=TextNode(id_="bm25-1", text="from another retriever"), score=7.0)
+    post = RegionGroundingPostprocessor(built.store, built.embedder, cache=built.cache)
+    regions = post.postprocess_nodes(pages, query_str=query)
+    mixed = post.postprocess_nodes([pages[0], foreign, pages[1], pages[0]], query_str=query)
+    assert [n.node.node_id for n in mixed] == [n.node.node_id for n in regions] + ["bm25-1"]
+    again = post.postprocess_nodes(regions, query_str=query)  # region nodes stand for their pages
+    assert {n.node.node_id for n in again} <= {n.node.node_id for n in regions}
+    assert post.postprocess_nodes([foreign], query_str=query) == [foreign]
 
 
 def test_metadata_filters_and_or_not_nested(built: ColRetIndex, rare_word_corpus: dict) -> None:

@@ -3,6 +3,8 @@
 Score and order: each selected region's node score is the grounding module's combined score,
 ``(1 - page_weight) * region_relevance + page_weight * page_score`` (``page_score`` = the page node's
 normalised MaxSim), best first; ties go to the earlier page, then reading order (`grounding.select`).
+Nodes that are not ours (no ``doc_id``/``page_number``, e.g. from a fused BM25 retriever) pass through
+unchanged after the region nodes; several nodes of one page are grounded once.
 No model forward pass beyond encoding the query, which the shared `QueryCache` holds from the retriever.
 """
 
@@ -72,26 +74,33 @@ class RegionGroundingPostprocessor(BaseNodePostprocessor):
     ) -> list[NodeWithScore]:
         if query_bundle is None:
             raise ValueError("RegionGroundingPostprocessor needs the query (query_bundle) to ground pages")
-        if not nodes:
-            return []
-        hits = [_page_hit(n) for n in nodes]
+        ours = [n for n in nodes if _is_colret(n)]
+        foreign = [n for n in nodes if not _is_colret(n)]
+        if not ours:
+            return list(foreign)
+        pages: dict[tuple[str, int], PageHit] = {}
+        for n in ours:  # first node of each page wins
+            hit = _page_hit(n)
+            pages.setdefault((hit.doc_id, hit.page_number), hit)
+        hits = list(pages.values())
         query = encode(self._embedder, query_bundle.query_str, self._cache)
         grounded = ground_hits(hits, query, self._store, self._options)
         selection = select([g.grounding for g in grounded], self._options)
-        return [
+        regions = [
             region_node(grounded[s.page_index], s, grounded[s.page_index].record.metadata) for s in selection.regions
         ]
+        return regions + foreign
+
+
+def _is_colret(n: NodeWithScore) -> bool:
+    """Whether a node stands for a page of our store (page or region node: doc_id and page_number)."""
+    return "doc_id" in n.node.metadata and "page_number" in n.node.metadata
 
 
 def _page_hit(n: NodeWithScore) -> PageHit:
-    """The page hit a page node stands for (its metadata holds doc_id, page and both scores)."""
+    """The page hit a page (or region) node stands for (its metadata holds doc_id, page and both scores)."""
     m = n.node.metadata
-    if "doc_id" not in m or "page_number" not in m:
-        raise ValueError(
-            f"node {n.node.node_id!r} is not a colret page node (no doc_id/page_number metadata); "
-            "RegionGroundingPostprocessor grounds the page nodes of ColRetRetriever(grounded=False)"
-        )
-    normalized = float(m.get("normalized_score", n.score or 0.0))
+    normalized = float(m.get("normalized_score", m.get("page_score", n.score or 0.0)))
     return PageHit(
         doc_id=m["doc_id"],
         page_number=int(m["page_number"]),
