@@ -61,6 +61,8 @@ SWEEP = [
     {"relative_alpha": 0.7},
     {"relative_alpha": 0.8},
     {"top_k": 5},
+    {"table_reduce": "mean"},
+    {"table_reduce": "max"},
 ]
 
 

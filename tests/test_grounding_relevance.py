@@ -167,6 +167,25 @@ def test_region_quantile_between_mean_and_max_and_its_extremes() -> None:
     assert q[1.0] == pytest.approx(0.9)
 
 
+def test_table_scores_by_its_best_cells_so_a_few_hot_cells_are_not_drowned() -> None:
+    grid = PatchGrid(10, 10)
+    rmap = 0.1 + 1e-4 * np.arange(100).reshape(10, 10)  # a cool background without ties
+    rmap[0, :6] = 1.0  # the answer: 6 hot cells in the table's first row
+    rmap[6:8, :] = 0.4  # a uniformly lukewarm paragraph
+    table = region(0.0, 0.0, 1.0, 0.4, kind="table")  # 40 cells
+    paragraph = region(0.0, 0.6, 1.0, 0.8)  # 20 cells
+    default = region_relevance(rmap, [table, paragraph], grid)
+    cells = rmap[:4].reshape(-1)  # the table's 40 cells
+    top_quarter = cells[cells >= np.quantile(cells, 0.75, method="lower")].mean()  # its best 11
+    np.testing.assert_allclose(default, [top_quarter, 0.4])
+    assert default[0] > default[1]
+    plain = region_relevance(rmap, [table, paragraph], grid, GroundingOptions(table_reduce="mean"))
+    np.testing.assert_allclose(plain, [rmap[:4].mean(), 0.4])
+    assert plain[0] < plain[1]
+    as_text = region_relevance(rmap, [region(0.0, 0.0, 1.0, 0.4), paragraph], grid)  # same box, kind text
+    np.testing.assert_allclose(as_text, plain)
+
+
 def test_degenerate_regions_give_defined_scores() -> None:
     grid = PatchGrid(4, 4)
     rmap = np.arange(16, dtype=float).reshape(4, 4)  # cell (r, c) = 4r + c

@@ -30,6 +30,7 @@ Level = Literal["block", "line"]
 _CHOICES: dict[str, tuple[str, ...]] = {
     "patch_reduce": ("max", "mean", "votes"),
     "region_reduce": ("mean", "max", "quantile"),
+    "table_reduce": ("mean", "max", "quantile"),
     "level": ("block", "line"),
 }
 
@@ -42,7 +43,8 @@ class GroundingOptions:
     for its best patch, ties split the vote), ``use_augmentation`` (include query-augmentation tokens).
     Regions: ``region_reduce`` (coverage-weighted ``"mean"``, ``"max"``, or ``"quantile"``: the
     coverage-weighted mean of the cells at or above the region's ``quantile`` of cell relevance), ``level``
-    of text regions (figures and tables belong to every level).
+    of text regions (figures and tables belong to every level); ``table_reduce`` the same choice for tables
+    (default ``"quantile"``: a large table is relevant through its best cells, not its average).
     Selection per page: ``relative_alpha`` (keep ``score >= worst + alpha * (best - worst)``; ``None`` off),
     ``percentile`` (keep scores at or above this percentile of the page's scores, 0-100; ``None`` off),
     ``top_k_per_page``; over all pages: ``top_k`` and ``token_budget`` (``None`` off); ``page_weight`` mixes
@@ -57,6 +59,7 @@ class GroundingOptions:
     patch_reduce: PatchReduce = "max"
     use_augmentation: bool = False
     region_reduce: RegionReduce = "mean"
+    table_reduce: RegionReduce = "quantile"
     quantile: float = 0.75
     level: Level = "block"
     relative_alpha: float | None = 0.5

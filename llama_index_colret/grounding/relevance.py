@@ -89,6 +89,8 @@ def region_relevance(
 
     ``mean`` (default): ``sum_j area(R n P_j) r_j / sum_j area(R n P_j)``; ``max``: best covered cell;
     ``quantile``: coverage-weighted mean of the covered cells at or above the region's ``quantile``.
+    Tables use ``options.table_reduce`` instead (default ``quantile``): a table answers through its best
+    cells, and its plain mean over hundreds of cells drowns them.
     A region that covers no cell (empty, or outside the page) scores 0.0; `ground_page` marks it uncovered
     and selection never keeps it. Pass ``coverage`` (from `region_coverage`) to reuse it.
     """
@@ -102,14 +104,20 @@ def region_relevance(
     out = np.zeros(cov.shape[0])
     if not covered.any():
         return out
-    if options.region_reduce == "mean":
-        out[covered] = (cov[covered] @ flat) / area[covered]
-    elif options.region_reduce == "max":
-        vals = np.where(cov[covered] > 0, flat[None, :], -np.inf)  # (n_covered, n_patches)
-        out[covered] = vals.max(axis=1)
-    else:
-        out[covered] = _quantile_mean(cov[covered], flat, options.quantile)
+    tables = np.array([reg.kind == "table" for reg in regions], dtype=bool)  # (n_regions,)
+    for reduce, rows in ((options.region_reduce, covered & ~tables), (options.table_reduce, covered & tables)):
+        if rows.any():
+            out[rows] = _reduce(cov[rows], flat, reduce, options.quantile)
     return out
+
+
+def _reduce(cov: np.ndarray, flat: np.ndarray, reduce: str, quantile: float) -> np.ndarray:
+    """Relevance of regions with coverage rows ``cov`` ``(n, n_patches)`` (each covering a cell): ``(n,)``."""
+    if reduce == "mean":
+        return (cov @ flat) / cov.sum(axis=1)
+    if reduce == "max":
+        return np.where(cov > 0, flat[None, :], -np.inf).max(axis=1)  # best covered cell
+    return _quantile_mean(cov, flat, quantile)
 
 
 def _quantile_mean(cov: np.ndarray, flat: np.ndarray, quantile: float) -> np.ndarray:
