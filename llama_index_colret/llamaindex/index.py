@@ -56,6 +56,7 @@ class ColRetIndex:
     def __init__(self, store: PageStore, embedder: Embedder) -> None:
         self.store = store
         self.embedder = embedder
+        self.last_report: IndexReport | None = None  # of the latest from_pdfs / insert_pdfs
         self.searcher = ExactSearcher(store)  # one vector cache shared by every retriever of this index
         self.cache = QueryCache()
 
@@ -87,8 +88,6 @@ class ColRetIndex:
         store = PageStore.open(uri)
         emb = resolve_embedder(embedder, store.model_name)
         return cls(PageStore.open(uri, model_name=emb.model_name, dim=int(emb.dim)), emb)
-
-    last_report: IndexReport | None = None
 
     def insert_pdfs(
         self,

@@ -82,14 +82,16 @@ class RegionGroundingPostprocessor(BaseNodePostprocessor):
         for n in ours:  # first node of each page wins
             hit = _page_hit(n)
             pages.setdefault((hit.doc_id, hit.page_number), hit)
-        hits = list(pages.values())
-        query = encode(self._embedder, query_bundle.query_str, self._cache)
+        return self.regions_for(list(pages.values()), query_bundle.query_str) + foreign
+
+    def regions_for(self, hits: list[PageHit], query_str: str) -> list[NodeWithScore]:
+        """Region nodes for page hits: ground each page on its stored vectors, select, build the nodes."""
+        query = encode(self._embedder, query_str, self._cache)
         grounded = ground_hits(hits, query, self._store, self._options)
         selection = select([g.grounding for g in grounded], self._options)
-        regions = [
+        return [
             region_node(grounded[s.page_index], s, grounded[s.page_index].record.metadata) for s in selection.regions
         ]
-        return regions + foreign
 
 
 def _is_colret(n: NodeWithScore) -> bool:

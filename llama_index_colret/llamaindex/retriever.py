@@ -78,11 +78,10 @@ class ColRetRetriever(BaseRetriever):
         hits = self.search_pages(query_bundle.query_str)
         if not hits:
             return []
+        if self.grounded:
+            return self.postprocessor.regions_for(hits, query_bundle.query_str)
         records = self.store.get_pages([(h.doc_id, h.page_number) for h in hits])
-        pages = [page_node(h, r) for h, r in zip(hits, records, strict=True)]
-        if not self.grounded:
-            return pages
-        return self.postprocessor.postprocess_nodes(pages, query_bundle)
+        return [page_node(h, r) for h, r in zip(hits, records, strict=True)]
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         return await asyncio.to_thread(self._retrieve, query_bundle)
