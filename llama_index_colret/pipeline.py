@@ -41,6 +41,11 @@ class DocumentOutcome:
     n_pages: int = 0
     error: str | None = None
 
+    def describe(self) -> str:
+        """``path: error`` for people (the path once: library errors already start with it)."""
+        error = self.error or self.status
+        return error if error.startswith(self.path) else f"{self.path}: {error}"
+
 
 @dataclass
 class IndexReport:
@@ -164,8 +169,7 @@ def _consume(
     for ev in events:
         if isinstance(ev, (_DocFailed, _DocDuplicate)):
             if isinstance(ev, _DocFailed):
-                bar.write(f"skipped {ev.path}: {ev.error}")
-                report.outcomes.append(DocumentOutcome(str(ev.path), "failed", error=ev.error))
+                _fail(report, bar, ev.path, ev.error)
             else:
                 report.outcomes.append(DocumentOutcome(str(ev.path), "duplicate", doc_id=ev.doc_id))
             current = None if current is not None and current.index == ev.index else current
@@ -219,8 +223,9 @@ def _write(
 
 
 def _fail(report: IndexReport, bar: tqdm, path: Path, error: str) -> None:
-    bar.write(f"skipped {path}: {error}")
-    report.outcomes.append(DocumentOutcome(str(path), "failed", error=error))
+    outcome = DocumentOutcome(str(path), "failed", error=error)
+    bar.write(f"skipped {outcome.describe()}")
+    report.outcomes.append(outcome)
 
 
 def _prepare(

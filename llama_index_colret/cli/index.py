@@ -99,6 +99,6 @@ def run(args: argparse.Namespace) -> int:
     if report.added:
         store.optimize()  # every add is a table version: compact them
     for outcome in report.failed:
-        print(f"failed: {outcome.path}: {outcome.error}", file=sys.stderr)
+        print(f"failed: {outcome.describe()}", file=sys.stderr)
     print(f"{report.summary()}; the index holds {store.count()} pages ({args.db})")
     return 1 if report.failed else 0
