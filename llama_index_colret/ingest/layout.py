@@ -8,9 +8,11 @@ every threshold is relative to the local line height, so the same rules serve bo
   so two columns (or two table cells) on the same baseline never merge.
 - Reading order: recursive XY-cut over lines and atomic items (tables, figures). Vertical cuts (column
   gutters) are preferred; horizontal bands that share a gutter are merged first, so columns whose paragraph
-  gaps happen to line up are still read column by column.
+  gaps happen to line up are still read column by column. When nothing cuts a set, gutters are sought
+  again among its longer lines, so a footer or a margin mark that crosses them does not merge the columns.
 - Lines -> blocks: inside a cut leaf, a line joins a block when the vertical gap is a normal line gap, the
-  two overlap horizontally and their heights agree within 30 %.
+  two overlap horizontally and their heights agree within 30 %; a block is then cut where a paragraph
+  starts without a gap (a first-line indent after a short line, or a bullet).
 
 No I/O: imports neither pypdfium2, pytesseract, LanceDB, transformers nor llama_index.
 """
@@ -184,7 +186,11 @@ def xy_cut(items: list, v_gap: float, h_gap: float) -> list[list]:
         return [leaf for group in _split(items, vcuts, 0) for leaf in xy_cut(group, v_gap, h_gap)]
     hcuts = _gaps([(it.box.y0, it.box.y1) for it in items], h_gap)
     if not hcuts:
-        return [items]
+        vcuts = _gaps([(it.box.x0, it.box.x1) for it in items if not _is_short(it)] or [(0.0, 0.0)], v_gap)
+        if not vcuts:
+            return [items]
+        # a few short lines (a footer, marks in the margin) bridge the gutters: cut the columns anyway
+        return [leaf for group in _split(items, vcuts, 0) for leaf in xy_cut(group, v_gap, h_gap)]
     bands = _split(items, hcuts, 1)
     merged: list[list] = [bands[0]]
     for band in bands[1:]:
@@ -196,6 +202,14 @@ def xy_cut(items: list, v_gap: float, h_gap: float) -> list[list]:
     if len(merged) == 1:  # cannot happen (the whole set has no gutter), but never recurse on the same set
         return [items]
     return [leaf for group in merged for leaf in xy_cut(group, v_gap, h_gap)]
+
+
+SHORT_WORDS = 3  # a line of at most this many words is "short": it may cross a gutter without closing it
+
+
+def _is_short(item: object) -> bool:
+    """A line of a few words (footers, line numbers, margin marks); tables and figures never are."""
+    return isinstance(item, Line) and len(item.words) <= SHORT_WORDS
 
 
 def _has_gutter(items: list, v_gap: float) -> bool:
@@ -215,4 +229,25 @@ def group_blocks(lines: Sequence[Line], para_gap: float) -> list[Block]:
                 break
         else:
             blocks.append(Block([ln]))
-    return sorted(blocks, key=lambda b: (b.box.y0, b.box.x0))
+    split = [part for b in blocks for part in split_paragraphs(b)]
+    return sorted(split, key=lambda b: (b.box.y0, b.box.x0))
+
+
+BULLETS = ("•", "◦", "▪", "●", "■", "▶", "►")  # glyphs only: a leading dash may be a wrapped word
+
+
+def split_paragraphs(block: Block) -> list[Block]:
+    """Cut a block where a new paragraph starts without a vertical gap: a first-line indent after a line
+    that stops a quarter of the width short of the right edge, or a bullet. A hanging indent (the line
+    before runs to, or near, the right edge: ragged-right text) and wrapped lines stay together."""
+    left, right = block.box.x0, block.box.x1
+    parts = [Block([block.lines[0]])]
+    for prev, ln in zip(block.lines, block.lines[1:], strict=False):
+        h = max(prev.h, ln.h)
+        short = right - prev.x1 > max(2 * h, 0.25 * (right - left))  # ragged-right lines are not "short"
+        indented = 0.5 * h <= ln.x0 - prev.x0 <= 4 * h and short
+        if indented or ln.words[0].text.startswith(BULLETS):
+            parts.append(Block([ln]))
+        else:
+            parts[-1].lines.append(ln)
+    return parts

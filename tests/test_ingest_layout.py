@@ -1,0 +1,81 @@
+"""Pure layout rules on hand-made word boxes: column order across a bridging footer, paragraph cuts."""
+
+from __future__ import annotations
+
+from llama_index_colret.ingest.layout import (
+    LINE_GAP,
+    Block,
+    Line,
+    Word,
+    group_blocks,
+    group_lines,
+    paragraph_gap,
+    split_paragraphs,
+    xy_cut,
+)
+
+
+def line(text: str, x0: float, y0: float, width: float | None = None, h: float = 10.0) -> list[Word]:
+    """Words of one line starting at ``x0``, 6 units per character plus a 3-unit space."""
+    words, x = [], x0
+    for token in text.split():
+        w = 6.0 * len(token)
+        words.append(Word(token, x, y0, x + w, y0 + h))
+        x += w + 3.0
+    if width is not None:  # stretch the last word so the line ends at x0 + width (justified text)
+        last = words[-1]
+        words[-1] = Word(last.text, last.x0, last.y0, x0 + width, last.y1)
+    return words
+
+
+def reading_order(words: list[Word]) -> list[str]:
+    lines = group_lines(words)
+    gap = paragraph_gap(lines)
+    leaves = xy_cut(lines, v_gap=LINE_GAP * 10, h_gap=gap)
+    return [b.text for leaf in leaves for b in group_blocks(leaf, gap)]
+
+
+def test_columns_stay_in_order_when_short_lines_bridge_the_gutter() -> None:
+    words: list[Word] = []
+    for i in range(8):  # two paragraphs per column; their gaps do not line up across the columns
+        words += line(f"left paragraph {i // 4} row {i}", 10, 20 + 14 * i + 10 * (i >= 4), width=150)
+        words += line(f"right paragraph {i // 6} row {i}", 190, 20 + 14 * i + 10 * (i >= 6), width=150)
+    words += line("1234", 163, 69)  # a mark in the 30-unit gutter, between rows: no 8-unit gap is left
+    words += line("Page 1 of 9", 140, 150)  # a footer across the gutter, too close below for a band cut
+    order = [t.split(" row")[0] for t in reading_order(words) if "paragraph" in t]
+    assert order == ["left paragraph 0", "left paragraph 1", "right paragraph 0", "right paragraph 1"]
+
+
+def block(*lines: list[Word]) -> Block:
+    return Block([Line(ws) for ws in lines])
+
+
+def test_first_line_indent_after_a_short_line_starts_a_paragraph() -> None:
+    b = block(
+        line("the end of one paragraph that fills", 10, 0, width=300),
+        line("its last line.", 10, 12),
+        line("A new paragraph starts indented and", 30, 24, width=280),
+        line("wraps back to the margin.", 10, 36),
+    )
+    assert [p.text for p in split_paragraphs(b)] == [
+        "the end of one paragraph that fills its last line.",
+        "A new paragraph starts indented and wraps back to the margin.",
+    ]
+
+
+def test_hanging_indent_and_wrapped_lines_stay_together() -> None:
+    b = block(
+        line("The above-entitled matter came on for oral", 10, 0, width=320),
+        line("STEVEN MERCER, Deputy Attorney General, Los", 10, 12, width=280),  # ragged right, not short
+        line("Angeles; on behalf of the Petitioner.", 30, 24),
+    )
+    assert len(split_paragraphs(b)) == 1
+
+
+def test_bullets_start_paragraphs() -> None:
+    b = block(
+        line("Send comments by:", 10, 0),
+        line("• Fax: 202-493-2251, or", 10, 12, width=300),
+        line("• Mail: U.S. Department of Transportation", 10, 24),
+    )
+    assert [p.text[:6] for p in split_paragraphs(b)] == ["Send c", "• Fax:", "• Mail"]
