@@ -9,7 +9,8 @@ from .ground import PageGrounding, ground_page, ground_vectors, normalised_page_
 from .hotspots import connected_components, hot_cells, hotspots
 from .options import GroundingOptions
 from .relevance import patch_relevance, region_coverage, region_relevance, similarity
-from .select import SelectedRegion, Selection, estimate_tokens, page_candidates, select
+from .select import SelectedRegion, Selection, page_candidates, select
+from .tables import estimate_tokens, expand_large_tables, table_rows
 
 __all__ = [
     "GroundingOptions",
@@ -18,6 +19,7 @@ __all__ = [
     "Selection",
     "connected_components",
     "estimate_tokens",
+    "expand_large_tables",
     "ground_page",
     "ground_vectors",
     "hot_cells",
@@ -30,4 +32,5 @@ __all__ = [
     "regions_at_level",
     "select",
     "similarity",
+    "table_rows",
 ]

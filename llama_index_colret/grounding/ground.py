@@ -16,6 +16,7 @@ from ..ingest.page import Region
 from .hotspots import hotspots
 from .options import GroundingOptions
 from .relevance import patch_relevance, region_coverage, region_relevance
+from .tables import expand_large_tables
 
 _DEFAULT = GroundingOptions()
 
@@ -72,7 +73,7 @@ def ground_vectors(
 ) -> PageGrounding:
     """Ground a page given raw arrays: ``patch_vectors`` is ``(n_rows * n_cols, dim)`` in raster order."""
     rmap = patch_relevance(query_vectors, patch_vectors, grid, augmentation_mask, options)  # (n_rows, n_cols)
-    base = regions_at_level(regions, options.level)
+    base = expand_large_tables(regions_at_level(regions, options.level), regions, options.table_max_tokens)
     cov = region_coverage(base, grid)  # (n_regions, n_patches)
     spots = hotspots(rmap, base, grid, options, coverage=cov)
     candidates = base + spots

@@ -44,7 +44,9 @@ class GroundingOptions:
     Regions: ``region_reduce`` (coverage-weighted ``"mean"``, ``"max"``, or ``"quantile"``: the
     coverage-weighted mean of the cells at or above the region's ``quantile`` of cell relevance), ``level``
     of text regions (figures and tables belong to every level); ``table_reduce`` the same choice for tables
-    (default ``"quantile"``: a large table is relevant through its best cells, not its average).
+    (default ``"quantile"``: a large table is relevant through its best cells, not its average);
+    ``table_max_tokens``: a table whose text costs more is offered row by row, each row led by the header
+    row (``None``: tables stay whole).
     Selection per page: ``relative_alpha`` (keep ``score >= worst + alpha * (best - worst)``; ``None`` off),
     ``percentile`` (keep scores at or above this percentile of the page's scores, 0-100; ``None`` off),
     ``top_k_per_page``; over all pages: ``top_k`` and ``token_budget`` (``None`` off); ``page_weight`` mixes
@@ -60,6 +62,7 @@ class GroundingOptions:
     use_augmentation: bool = False
     region_reduce: RegionReduce = "mean"
     table_reduce: RegionReduce = "quantile"
+    table_max_tokens: int | None = 400
     quantile: float = 0.75
     level: Level = "block"
     relative_alpha: float | None = 0.5
@@ -85,9 +88,16 @@ class GroundingOptions:
         self._check_range("page_weight", self.page_weight, 0.0, 1.0)
         self._check_range("hotspot_threshold", self.hotspot_threshold, 0.0, 1.0)
         self._check_range("hotspot_max_covered", self.hotspot_max_covered, 0.0, 1.0)
-        for name in ("top_k_per_page", "top_k", "token_budget", "hotspot_min_side", "figure_tokens"):
+        for name in (
+            "top_k_per_page",
+            "top_k",
+            "token_budget",
+            "table_max_tokens",
+            "hotspot_min_side",
+            "figure_tokens",
+        ):
             value = getattr(self, name)
-            if value is None and name in ("top_k_per_page", "top_k", "token_budget"):
+            if value is None and name in ("top_k_per_page", "top_k", "token_budget", "table_max_tokens"):
                 continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise GroundingError(f"GroundingOptions.{name} must be a positive integer, got {value!r}")

@@ -7,7 +7,6 @@ cell are never selected. Pure math.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,16 +15,10 @@ import numpy as np
 from ..ingest.page import Region
 from .ground import PageGrounding
 from .options import GroundingOptions
+from .tables import estimate_tokens
 
 _DEFAULT = GroundingOptions()
 _EPS = 1e-9  # float slack so that alpha=1 always keeps the page's best region
-
-
-def estimate_tokens(region: Region, figure_tokens: int = _DEFAULT.figure_tokens) -> int:
-    """Generator tokens a region costs: ``figure_tokens`` for a figure crop, else ~``len(text) / 4`` (>= 1)."""
-    if region.kind == "figure":
-        return figure_tokens
-    return max(1, math.ceil(len(region.text) / 4))
 
 
 @dataclass(frozen=True)
