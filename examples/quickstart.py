@@ -39,8 +39,14 @@ def main(argv: list[str] | None = None) -> int:
         box = ", ".join(f"{v:.3f}" for v in m.get("bbox", []))
         print(f"  [{i}] {m['file_name']} page {m['page_number']} box [{box}] {m.get('kind', 'page')}")
 
-    hits, selection = search_grounded(
-        index.store, index.embedder, args.question, top_k=args.top_k, options=GroundingOptions()
+    hits, selection = search_grounded(  # the index's query cache and vector cache: no second encoding
+        index.store,
+        index.embedder,
+        args.question,
+        top_k=args.top_k,
+        options=GroundingOptions(),
+        searcher=index.searcher,
+        cache=index.cache,
     )
     pages = overlay_pages(hits, selection, 1)
     pages[0].title = ""  # keep the PNG exactly the size of the stored page image
