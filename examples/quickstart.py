@@ -13,11 +13,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import add_options, llm_or_mock  # noqa: E402
 
-from llama_index_colret.cli.show import overlay_pages  # noqa: E402
 from llama_index_colret.grounded_search import search_grounded  # noqa: E402
 from llama_index_colret.grounding import GroundingOptions  # noqa: E402
 from llama_index_colret.llamaindex import ColRetIndex  # noqa: E402
-from llama_index_colret.overlay import render_overlay  # noqa: E402
+from llama_index_colret.overlay import overlay_pages, render_overlay  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

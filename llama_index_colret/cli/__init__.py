@@ -1,4 +1,6 @@
-"""The `colret` command: one module per subcommand, each with `register(subparsers)`."""
+"""The `colret` command: one module per subcommand, each with `register(subparsers)`; what they share is in
+`cli/common.py`. Errors are handled in one place, `main`: a library error (`ColRetError`) or a wrong
+argument (`ValueError`, `TypeError`) becomes one line on stderr and exit code 2."""
 
 from __future__ import annotations
 
@@ -27,11 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: run one subcommand; library errors become one line on stderr and exit code 2."""
+    """Entry point: run one subcommand; library errors and wrong arguments become one line on stderr and exit
+    code 2 (argparse's own usage errors also exit 2)."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except ColRetError as exc:
+    except (ColRetError, ValueError, TypeError) as exc:
         print(f"colret {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from ..errors import LLMConfigError
-from .show import add_search_options, grounded_from_args, one_line, print_snippets, store_and_embedder
+from .common import add_command, add_search_options, grounded_from_args, one_line, print_snippets, store_and_embedder
 
 ENV_VAR = "COLRET_LLM"
 # provider -> (module, class, pip package, keyword that takes the model name)
@@ -67,14 +67,15 @@ def llm_from_spec(spec: str) -> Any | None:
 
 def register(subparsers: Any) -> None:
     """Add the `ask` subcommand."""
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "ask",
+        run,
         help="answer a question with an LLM from grounded region snippets, citing file, page and box",
         description="Retrieve the best pages by exact MaxSim, ground the question onto their regions, and "
         "hand the selected snippets (with file, page and box) to the LLM; prints the answer and the cited "
         "regions. Without an LLM it prints the snippets and how to configure one.",
         epilog=ASK_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_search_options(p)
     p.add_argument(
@@ -83,7 +84,6 @@ def register(subparsers: Any) -> None:
         metavar="SPEC",
         help=f"LLM spec: openai:MODEL, ollama:MODEL, mock or none (default: ${ENV_VAR}, else none)",
     )
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

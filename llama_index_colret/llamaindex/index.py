@@ -14,40 +14,14 @@ from ..embed.types import Embedder
 from ..errors import PDFError
 from ..grounded_search import QueryCache
 from ..grounding import GroundingOptions
-from ..pipeline import IndexReport, MetadataSpec, index_pdfs
+from ..pipeline import IndexReport, MetadataSpec, index_pdfs, pdf_paths
 from ..search.exact import ExactSearcher
 from ..store.lance import PageStore
 from ..store.records import DocumentInfo
-from .postprocessor import grounding_options
 from .retriever import ColRetRetriever
 from .tool import DEFAULT_DESCRIPTION, DEFAULT_NAME, make_tool
 
-DEFAULT_MODEL = "vidore/colqwen2-v1.0-hf"
 _RETRIEVER_ARGS = ("similarity_top_k", "grounded", "filters")
-
-
-def resolve_embedder(embedder: Embedder | str | Path | None, recorded: str | None) -> Embedder:
-    """An `Embedder` from an instance, a model name/path, or None (the recorded model, else the default)."""
-    if embedder is not None and not isinstance(embedder, (str, Path)):
-        return embedder
-    from ..embed.embedder import ColEmbedder  # heavy (torch, transformers): only when a model is loaded
-
-    return ColEmbedder.from_pretrained(str(embedder or recorded or DEFAULT_MODEL))
-
-
-def pdf_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
-    """PDF files from a file, a folder (every ``*.pdf`` below it, sorted) or a list of them."""
-    items = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    out: list[Path] = []
-    for item in items:
-        p = Path(item)
-        if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() == ".pdf"))
-        elif p.exists():
-            out.append(p)
-        else:
-            raise PDFError(p, "no such file or folder")
-    return out
 
 
 class ColRetIndex:
@@ -72,7 +46,9 @@ class ColRetIndex:
     ) -> ColRetIndex:
         """Index PDFs (files or folders) into ``uri`` (created, or added to); ``index_kwargs`` go to
         `index_pdfs` (``dpi``, ``ocr``, ``password``, ``batch_pages``). ``embedder=None``: the model the
-        index was built with, or ``vidore/colqwen2-v1.0-hf`` for a new index."""
+        index was built with, or `DEFAULT_MODEL` (``vidore/colqwen2-v1.0-hf``) for a new index."""
+        from ..embed.embedder import resolve_embedder  # torch and transformers: only when a model is loaded
+
         files = pdf_paths(paths)
         recorded = PageStore.open(uri).model_name if PageStore.exists(uri) else None
         emb = resolve_embedder(embedder, recorded)
@@ -85,6 +61,8 @@ class ColRetIndex:
     @classmethod
     def load(cls, uri: str | Path, embedder: Embedder | str | Path | None = None) -> ColRetIndex:
         """Open an existing index; ``embedder=None`` loads the model it was built with."""
+        from ..embed.embedder import resolve_embedder  # torch and transformers: only when a model is loaded
+
         store = PageStore.open(uri)
         emb = resolve_embedder(embedder, store.model_name)
         return cls(PageStore.open(uri, model_name=emb.model_name, dim=int(emb.dim)), emb)
@@ -130,7 +108,7 @@ class ColRetIndex:
         """A retriever of pages, or of grounded regions; ``kwargs``: `GroundingOptions` fields (others that
         query-engine helpers pass are ignored)."""
         names = set(GroundingOptions.field_names())
-        options = grounding_options(None, **{k: v for k, v in kwargs.items() if k in names})
+        options = GroundingOptions().replace(**{k: v for k, v in kwargs.items() if k in names})
         return ColRetRetriever(
             self.store,
             self.embedder,

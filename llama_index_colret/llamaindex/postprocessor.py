@@ -24,20 +24,6 @@ from ..store.lance import PageStore
 from .nodes import region_node
 
 
-def grounding_options(options: GroundingOptions | None = None, **overrides: Any) -> GroundingOptions:
-    """``options`` (default: the library defaults) with ``overrides`` applied; GroundingError on bad values,
-    TypeError naming the valid options on an unknown one."""
-    base = options or GroundingOptions()
-    unknown = set(overrides) - set(GroundingOptions.field_names())
-    if unknown:
-        raise TypeError(
-            f"unknown grounding option(s) {sorted(unknown)}; valid: {', '.join(GroundingOptions.field_names())}"
-        )
-    if not overrides:
-        return base
-    return GroundingOptions(**{**{n: getattr(base, n) for n in GroundingOptions.field_names()}, **overrides})
-
-
 class RegionGroundingPostprocessor(BaseNodePostprocessor):
     """Turn the page nodes of `ColRetRetriever` into region nodes (text regions, figure crops) with boxes."""
 
@@ -57,7 +43,7 @@ class RegionGroundingPostprocessor(BaseNodePostprocessor):
         super().__init__()
         self._store = store
         self._embedder = embedder
-        self._options = grounding_options(options, **grounding_overrides)
+        self._options = (options or GroundingOptions()).replace(**grounding_overrides)
         self._cache = cache or QueryCache()
 
     @classmethod
