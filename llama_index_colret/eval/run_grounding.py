@@ -26,7 +26,8 @@ from tqdm.auto import tqdm
 from ..embed.types import Embedder, PageEmbedding, QueryEmbedding
 from ..errors import DatasetError, OCRError
 from ..geometry import BBox
-from ..grounding import GroundingOptions, estimate_tokens, ground_page, select
+from ..grounding import GroundingOptions, ground_page, select
+from ..grounding.tables import estimate_tokens
 from ..ingest.page import Region
 from .bm25 import bm25_select, random_select
 from .datasets import Evidence, GroundingQuestion

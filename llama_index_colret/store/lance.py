@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from PIL import Image
 
 from ..embed.types import PageEmbedding
-from ..errors import EmptyIndexError, IndexMismatchError, StoreError
+from ..errors import EmptyIndexError, IndexMismatchError, PageNotFoundError, StoreError
 from ..ingest.page import Page
 from .filters import Filters, build_where, literal
 from .records import DocumentInfo, PageRecord
@@ -214,11 +214,12 @@ class PageStore:
         ]
 
     def get_page(self, doc_id: str, page_number: int) -> PageRecord:
-        """One stored page; KeyError naming the page when it is not stored."""
+        """One stored page; `PageNotFoundError` naming the page when it is not stored."""
         return self.get_pages([(doc_id, page_number)])[0]
 
     def get_pages(self, keys: Sequence[tuple[str, int]]) -> list[PageRecord]:
-        """Stored pages for ``(doc_id, page_number)`` keys, in the order asked; KeyError for a missing one."""
+        """Stored pages for ``(doc_id, page_number)`` keys, in the order asked; `PageNotFoundError` for a missing
+        one."""
         if not keys:
             return []
         by_doc: dict[str, list[int]] = {}
@@ -236,7 +237,7 @@ class PageStore:
             found[(row["doc_id"], int(row["page_number"]))] = PageRecord.from_row(row, vectors.copy())
         missing = [k for k in keys if (k[0], int(k[1])) not in found]
         if missing:
-            raise KeyError(f"{self.uri}: pages not in the index: {missing}")
+            raise PageNotFoundError(f"{self.uri}: pages not in the index: {missing}")
         return [found[(d, int(n))] for d, n in keys]
 
     def iter_packed(self, filters: Filters | None = None, *, batch_pages: int = 256) -> Iterator[PackedPages]:
