@@ -1,4 +1,5 @@
-"""The `colret` command: one module per subcommand, each with `register(subparsers)`; what they share is in
+"""The `colret` command: one module per subcommand, each with ``HELP``, ``DESCRIPTION``, an optional
+``EPILOG`` (examples), ``add_arguments(parser)`` and ``run(args) -> exit code``; what they share is in
 `cli/common.py`. Errors are handled in one place, `main`: a library error (`ColRetError`) or a wrong
 argument (`ValueError`, `TypeError`) becomes one line on stderr and exit code 2."""
 
@@ -10,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import ColRetError
+from .common import add_command
 
 # Subcommand modules in the order `colret --help` lists them.
 COMMANDS: tuple[str, ...] = ("regions", "index", "query", "show", "ask", "eval")
@@ -24,7 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(f"{__name__}.{name}").register(sub)
+        module = importlib.import_module(f"{__name__}.{name}")
+        epilog = getattr(module, "EPILOG", None)
+        p = add_command(sub, name, module.run, help=module.HELP, description=module.DESCRIPTION, epilog=epilog)
+        module.add_arguments(p)
     return parser
 
 

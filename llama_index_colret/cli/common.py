@@ -28,16 +28,18 @@ NEW_INDEX_MODEL = f"{RECORDED_MODEL}; for a new index {DEFAULT_MODEL}"  # --mode
 def add_command(
     subparsers: Any,
     name: str,
-    run: Callable[[argparse.Namespace], int],
+    run: Callable[[argparse.Namespace], int] | None,
     *,
     help: str,
     description: str,
     epilog: str | None = None,
 ) -> argparse.ArgumentParser:
-    """Add subcommand ``name`` whose ``run(args)`` returns the exit code; an epilog (examples) keeps its layout."""
+    """Add subcommand ``name`` whose ``run(args)`` returns the exit code (None: its own subcommands run); an
+    epilog (examples) keeps its layout."""
     formatter = argparse.RawDescriptionHelpFormatter if epilog else argparse.HelpFormatter
     p = subparsers.add_parser(name, help=help, description=description, epilog=epilog, formatter_class=formatter)
-    p.set_defaults(func=run)
+    if run is not None:
+        p.set_defaults(func=run)
     return p
 
 
@@ -51,6 +53,11 @@ def add_index_options(p: argparse.ArgumentParser, *, model_default: str = RECORD
 def add_device_option(p: argparse.ArgumentParser) -> None:
     """``--device`` for the model."""
     p.add_argument("--device", default="auto", help="torch device: auto, cpu, cuda, mps (default: auto)")
+
+
+def add_pairs_option(p: argparse.ArgumentParser, flag: str, metavar: str, help: str) -> None:
+    """A repeatable ``flag NAME=VALUE`` option collected into a list (parse it with `parse_pairs`)."""
+    p.add_argument(flag, action="append", default=[], metavar=metavar, help=help)
 
 
 def add_search_options(p: argparse.ArgumentParser) -> None:

@@ -9,17 +9,18 @@ from typing import Any
 
 from ..errors import GroundingError
 from ..grounding import GroundingOptions
-from .common import add_command, add_device_option, positive_int
+from .common import add_command, add_device_option, add_pairs_option, positive_int
+
+HELP = "evaluate grounding or retrieval on a dataset"
+DESCRIPTION = (
+    "Evaluate on a dataset: `grounding` (BBox-DocVQA layout: the correct page is given, regions "
+    "are scored against ground-truth boxes) or `retrieval` (BEIR/ViDoRe layout: nDCG, recall, latency)."
+)
+run = None  # `colret eval` itself does nothing: its subcommands run
 
 
-def register(subparsers: Any) -> None:
-    """Add the `eval` subcommand with its `grounding` and `retrieval` subcommands."""
-    p = subparsers.add_parser(
-        "eval",
-        help="evaluate grounding or retrieval on a dataset",
-        description="Evaluate on a dataset: `grounding` (BBox-DocVQA layout: the correct page is given, regions "
-        "are scored against ground-truth boxes) or `retrieval` (BEIR/ViDoRe layout: nDCG, recall, latency).",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The `grounding` and `retrieval` subcommands of `colret eval` and their arguments."""
     sub = p.add_subparsers(dest="eval_task", required=True, metavar="TASK")
     g = add_command(
         sub,
@@ -39,12 +40,11 @@ def register(subparsers: Any) -> None:
         help="resolution Tesseract assumes (default: the image's, else 150)",
     )
     g.add_argument("--seed", type=int, default=0, help="seed of the random baseline (default: 0)")
-    g.add_argument(
+    add_pairs_option(
+        g,
         "--option",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a grounding option, e.g. top_k=5 or relative_alpha=none (repeatable); "
+        "NAME=VALUE",
+        "override a grounding option, e.g. top_k=5 or relative_alpha=none (repeatable); "
         f"names: {', '.join(GroundingOptions.field_names())}",
     )
     r = add_command(

@@ -4,37 +4,33 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from ..ingest.pdf import OCR_MODES
 from ..pipeline import index_pdfs, pdf_paths
 from ..store.lance import PageStore
-from .common import NEW_INDEX_MODEL, add_command, add_index_options, parse_pairs, positive_int
+from .common import NEW_INDEX_MODEL, add_index_options, add_pairs_option, parse_pairs, positive_int
+
+HELP = "embed the pages of PDFs and add them to an index"
+DESCRIPTION = (
+    "Render, read and embed every page of the given PDFs and store them in a LanceDB index. "
+    "A file already in the index (same content) is skipped; a PDF that cannot be read is reported and "
+    "skipped while the others land. A folder stands for every *.pdf below it; a path that does not exist "
+    "is an error before anything is indexed."
+)
 
 
-def register(subparsers: Any) -> None:
-    """Add the `index` subcommand."""
-    p = add_command(
-        subparsers,
-        "index",
-        run,
-        help="embed the pages of PDFs and add them to an index",
-        description="Render, read and embed every page of the given PDFs and store them in a LanceDB index. "
-        "A file already in the index (same content) is skipped; a PDF that cannot be read is reported and "
-        "skipped while the others land. A folder stands for every *.pdf below it; a path that does not exist "
-        "is an error before anything is indexed.",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of `colret index`."""
     p.add_argument("pdfs", nargs="+", metavar="PDF", help="PDF files or folders")
     add_index_options(p, model_default=NEW_INDEX_MODEL)
     p.add_argument("--dpi", type=positive_int, default=150, help="render resolution (default: 150)")
     p.add_argument("--ocr", choices=OCR_MODES, default="auto", help="when to run Tesseract (default: auto)")
     p.add_argument("--password", default=None, help="password of encrypted PDFs")
-    p.add_argument(
+    add_pairs_option(
+        p,
         "--meta",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="metadata for every file (repeatable; numbers and true/false are typed, the rest is text)",
+        "KEY=VALUE",
+        "metadata for every file (repeatable; numbers and true/false are typed, the rest is text)",
     )
     p.add_argument("--batch-size", type=positive_int, default=4, help="pages per model call (default: 4)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -7,28 +7,25 @@ from typing import Any
 
 from ..search.exact import ExactSearcher
 from ..store.lance import PageStore
-from .common import add_command, add_index_options, parse_pairs, positive_int, print_json, print_snippets
+from .common import add_index_options, add_pairs_option, parse_pairs, positive_int, print_json, print_snippets
+
+HELP = "find the pages that answer a question"
+DESCRIPTION = (
+    "Embed the question with the index's model and rank every stored page by exact MaxSim. "
+    "score is the raw MaxSim; normalized_score divides it by the number of query vectors."
+)
 
 
-def register(subparsers: Any) -> None:
-    """Add the `query` subcommand."""
-    p = add_command(
-        subparsers,
-        "query",
-        run,
-        help="find the pages that answer a question",
-        description="Embed the question with the index's model and rank every stored page by exact MaxSim. "
-        "score is the raw MaxSim; normalized_score divides it by the number of query vectors.",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of `colret query`."""
     p.add_argument("question", help="the question or search text")
     add_index_options(p)
     p.add_argument("--top-k", type=positive_int, default=5, help="number of pages (default: 5)")
-    p.add_argument(
+    add_pairs_option(
+        p,
         "--filter",
-        action="append",
-        default=[],
-        metavar="FIELD=VALUE",
-        help="keep pages whose field (file_name, doc_id, page_number, or a metadata key) equals VALUE (repeatable)",
+        "FIELD=VALUE",
+        "keep pages whose field (file_name, doc_id, page_number, or a metadata key) equals VALUE (repeatable)",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument(

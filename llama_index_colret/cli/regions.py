@@ -7,19 +7,17 @@ from typing import Any
 
 from ..ingest.page import Page
 from ..ingest.pdf import OCR_MODES, load_pdf
-from .common import add_command, positive_int, print_json
+from .common import positive_int, print_json
+
+HELP = "list the regions (lines, blocks, tables, figures) found on each page of a PDF"
+DESCRIPTION = (
+    "Extract regions with normalised boxes (x0, y0, x1, y1 in [0, 1], origin top-left) "
+    "from the PDF text layer, or with Tesseract OCR for pages without one."
+)
 
 
-def register(subparsers: Any) -> None:
-    """Add the `regions` subcommand."""
-    p = add_command(
-        subparsers,
-        "regions",
-        run,
-        help="list the regions (lines, blocks, tables, figures) found on each page of a PDF",
-        description="Extract regions with normalised boxes (x0, y0, x1, y1 in [0, 1], origin top-left) "
-        "from the PDF text layer, or with Tesseract OCR for pages without one.",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of `colret regions`."""
     p.add_argument("file", help="the PDF file")
     p.add_argument("--json", action="store_true", help="print JSON instead of a listing")
     p.add_argument("--level", choices=("block", "line"), default="block", help="region level (default: block)")

@@ -4,29 +4,26 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from ..overlay import overlay_pages, render_overlay
-from .common import add_command, add_search_options, grounded_from_args, positive_int, print_snippets
+from .common import add_search_options, grounded_from_args, positive_int, print_snippets
 
-SHOW_EPILOG = """examples:
+EPILOG = """examples:
   colret show "What was the wheat yield in 1860?" --db ./colret_db --out why.png
   colret show "harvest chart" --db ./colret_db --out why.png --pages 2 --layout column
 """
 
 
-def register(subparsers: Any) -> None:
-    """Add the `show` subcommand."""
-    p = add_command(
-        subparsers,
-        "show",
-        run,
-        help="draw the top page(s) with the relevance heat map and the selected region boxes",
-        description="Retrieve and ground a question like `colret ask`, then save a PNG of the top page(s): "
-        "the patch relevance map blended over the page (red = most relevant) and the selected regions "
-        "outlined with their rank, so you can see why a region was chosen.",
-        epilog=SHOW_EPILOG,
-    )
+HELP = "draw the top page(s) with the relevance heat map and the selected region boxes"
+DESCRIPTION = (
+    "Retrieve and ground a question like `colret ask`, then save a PNG of the top page(s): "
+    "the patch relevance map blended over the page (red = most relevant) and the selected regions "
+    "outlined with their rank, so you can see why a region was chosen."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of `colret show`."""
     add_search_options(p)
     p.add_argument("--out", required=True, metavar="FILE.png", help="where to write the picture")
     p.add_argument("--pages", type=positive_int, default=1, help="how many of the retrieved pages to draw (default: 1)")
