@@ -7,9 +7,10 @@ The rule every module keeps:
   the valid values where there are few.
 - Bad data or environment (a corrupt PDF, a missing model, an index built with another model, Tesseract
   not installed, a page that is not stored) raises a `ColRetError` subclass below, naming the file, page or
-  value at fault. Classes for data that also reads as a bad value (filters, grounding options, datasets)
-  derive from ``ValueError`` too; `PageNotFoundError` from ``KeyError``.
-- Library code raises no bare ``KeyError``, ``IndexError`` from a lookup, or ``SystemExit``. The CLI
+  value at fault. Classes for data that also reads as a bad value (embedder input, store rows, filters,
+  grounding options, datasets, LLM specs) derive from ``ValueError`` too; `PageNotFoundError` from
+  ``KeyError``.
+- Library code raises no bare ``KeyError`` and no ``SystemExit`` (only argparse, in ``cli/``, exits). The CLI
   (``cli.main``) turns both kinds into one line on stderr and exit code 2.
 """
 
