@@ -8,7 +8,7 @@ region scores, candidates including hot-spot figures); `select` picks regions ov
 from .ground import PageGrounding, ground_page, ground_vectors, normalised_page_score, regions_at_level
 from .hotspots import connected_components, hot_cells, hotspots
 from .options import GroundingOptions
-from .relevance import patch_relevance, region_coverage, region_relevance, similarity
+from .relevance import patch_relevance, patch_similarity, region_coverage, region_relevance
 from .select import SelectedRegion, Selection, page_candidates, select
 from .tables import estimate_tokens, expand_large_tables, table_rows
 
@@ -27,10 +27,10 @@ __all__ = [
     "normalised_page_score",
     "page_candidates",
     "patch_relevance",
+    "patch_similarity",
     "region_coverage",
     "region_relevance",
     "regions_at_level",
     "select",
-    "similarity",
     "table_rows",
 ]

@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import GroundingError
 from ..geometry import PatchGrid, boxes_to_array, coverage_matrix
 from ..ingest.page import Region
+from ..search.maxsim import similarity
 from .options import GroundingOptions
 
 _DEFAULT = GroundingOptions()
@@ -29,19 +30,23 @@ def _query_rows(query_vectors: np.ndarray, augmentation_mask: np.ndarray | None,
     return kept if kept.shape[0] else query_vectors
 
 
-def similarity(query_vectors: np.ndarray, patch_vectors: np.ndarray, grid: PatchGrid) -> np.ndarray:
-    """``S = Q . D^T`` over image-patch columns: shape ``(n_query_tokens, n_rows * n_cols)``, raster order."""
+def patch_similarity(query_vectors: np.ndarray, patch_vectors: np.ndarray, grid: PatchGrid) -> np.ndarray:
+    """``S = Q . D^T`` over image-patch columns: shape ``(n_query_tokens, n_rows * n_cols)``, raster order.
+
+    >>> patch_similarity(np.array([[1.0, 0.0]]), np.array([[1.0, 0.0], [0.0, 1.0]]), PatchGrid(1, 2))
+    array([[1., 0.]], dtype=float32)
+    """
     q = np.asarray(query_vectors, dtype=np.float32)
     d = np.asarray(patch_vectors, dtype=np.float32)
     if q.ndim != 2 or d.ndim != 2:
         raise GroundingError(f"query and patch vectors must be 2-D, got shapes {q.shape} and {d.shape}")
     if d.shape[0] != grid.n_patches:
         raise GroundingError(f"{d.shape[0]} patch vectors for a {grid.n_rows}x{grid.n_cols} grid ({grid.n_patches})")
-    if q.shape[0] and q.shape[1] != d.shape[1]:
+    if q.shape[0] == 0:
+        return np.zeros((0, grid.n_patches), dtype=np.float32)
+    if q.shape[1] != d.shape[1]:
         raise GroundingError(f"query vectors have dim {q.shape[1]} but patch vectors have dim {d.shape[1]}")
-    # einsum without `optimize` stays on this thread: a BLAS matmul this small wakes OpenBLAS's spinning
-    # worker threads, which on a busy machine turned 0.3 ms per page into 15-30 ms (benchmarks/grounding_speed.py)
-    return np.einsum("qk,pk->qp", q, d, optimize=False)  # (n_query_tokens, n_patches)
+    return similarity(q, d)  # (n_query_tokens, n_patches)
 
 
 def patch_relevance(
@@ -57,7 +62,7 @@ def patch_relevance(
     tokens whose best patch this is (a tie splits a token's vote). A query with no vectors gives all zeros.
     """
     q = _query_rows(np.asarray(query_vectors), augmentation_mask, options.use_augmentation)
-    s = similarity(q, patch_vectors, grid).astype(np.float64)  # (n_tokens, n_patches)
+    s = patch_similarity(q, patch_vectors, grid).astype(np.float64)  # (n_tokens, n_patches)
     if s.shape[0] == 0:
         return np.zeros((grid.n_rows, grid.n_cols))
     if options.patch_reduce == "max":
