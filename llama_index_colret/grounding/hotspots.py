@@ -19,14 +19,14 @@ from .relevance import region_coverage
 _DEFAULT = GroundingOptions()
 
 
-def hot_cells(relevance_map: np.ndarray, coverage: np.ndarray, grid: PatchGrid, options: GroundingOptions) -> np.ndarray:
-    """Cells that are hot and not covered by regions: ``(n_rows, n_cols)`` bool.
+def hot_cells(rmap: np.ndarray, coverage: np.ndarray, grid: PatchGrid, options: GroundingOptions) -> np.ndarray:
+    """Cells of the relevance map ``rmap`` that are hot and not covered by regions: ``(n_rows, n_cols)`` bool.
 
     Hot: min-max normalised relevance ``>= hotspot_threshold``. An all-equal map has no hot cells.
     Covered: more than ``hotspot_max_covered`` of the cell's area lies under regions (overlaps capped at 1);
     ``coverage`` is the regions' `region_coverage` ``(n_regions, n_patches)``.
     """
-    r = np.asarray(relevance_map, dtype=np.float64)  # (n_rows, n_cols)
+    r = np.asarray(rmap, dtype=np.float64)  # (n_rows, n_cols)
     lo, hi = float(r.min()), float(r.max())
     if not hi > lo:
         return np.zeros(r.shape, dtype=bool)

@@ -60,6 +60,14 @@ def patch_relevance(
 
     ``max`` (default): best token similarity; ``mean``: mean over tokens; ``votes``: fraction of query
     tokens whose best patch this is (a tie splits a token's vote). A query with no vectors gives all zeros.
+
+    Two query tokens on a 1x3 grid: token 1 is patch 0, token 2 lies between patches 1 and 2, nearer 2.
+
+    >>> q = np.array([[1.0, 0.0, 0.0], [0.0, 0.6, 0.8]])
+    >>> patch_relevance(q, np.eye(3), PatchGrid(1, 3)).round(3)
+    array([[1. , 0.6, 0.8]])
+    >>> patch_relevance(q, np.eye(3), PatchGrid(1, 3), options=GroundingOptions(patch_reduce="votes"))
+    array([[0.5, 0. , 0.5]])
     """
     q = _query_rows(np.asarray(query_vectors), augmentation_mask, options.use_augmentation)
     s = patch_similarity(q, patch_vectors, grid).astype(np.float64)  # (n_tokens, n_patches)
@@ -98,6 +106,17 @@ def region_relevance(
     cells, and its plain mean over hundreds of cells drowns them.
     A region that covers no cell (empty, or outside the page) scores 0.0; `ground_page` marks it uncovered
     and selection never keeps it. Pass ``coverage`` (from `region_coverage`) to reuse it.
+
+    On a 1x4 grid, a box over the first half and a quarter of the third cell weighs cells 1, 2, 3 as 4:4:1;
+    its best cell decides ``max``:
+
+    >>> from llama_index_colret.geometry import BBox
+    >>> rmap = np.array([[0.2, 0.4, 0.9, 0.0]])
+    >>> box = [Region("r", BBox(0.0, 0.0, 0.5625, 1.0))]
+    >>> region_relevance(rmap, box, PatchGrid(1, 4)).round(4)  # (4 * 0.2 + 4 * 0.4 + 0.9) / 9
+    array([0.3667])
+    >>> region_relevance(rmap, box, PatchGrid(1, 4), GroundingOptions(region_reduce="max"))
+    array([0.9])
     """
     r = np.asarray(relevance_map, dtype=np.float64)
     if r.shape != (grid.n_rows, grid.n_cols):

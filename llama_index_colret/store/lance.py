@@ -30,6 +30,7 @@ from .schema import (
     METADATA_PREFIX,
     TABLE_NAME,
     build_schema,
+    check_columns,
     metadata_arrow_type,
     metadata_columns,
     read_index_meta,
@@ -46,6 +47,7 @@ class PageStore:
         self.uri = uri
         self._table = table
         meta = read_index_meta(table.schema, uri)
+        check_columns(table.schema, uri)
         self.model_name: str = meta["model_name"]
         self.dim: int = int(meta["dim"])
 

@@ -48,9 +48,7 @@ class Column:
     decode: Callable[[Any], Any] = _same
 
 
-def column(
-    arrow_type: pa.DataType | None, *, name: str = "", init: bool = True, repr: bool = True, **spec: Any
-) -> Any:
+def column(arrow_type: pa.DataType | None, *, name: str = "", init: bool = True, repr: bool = True, **spec: Any) -> Any:
     """A dataclass field stored as one column (named like the attribute unless ``name`` is given)."""
     return field(metadata={_COLUMN: Column(name, arrow_type, **spec)}, init=init, repr=repr)
 
@@ -97,7 +95,9 @@ class PageRecord:
     n_vectors: int = column(pa.int32(), filterable=True, init=False)  # sizes the search cache without vectors
     vectors: np.ndarray = column(None)
     patch_positions: np.ndarray = column(  # raster order -> row in vectors
-        pa.list_(pa.int32()), encode=lambda p: np.asarray(p, np.int64).tolist(), decode=lambda p: np.asarray(p, np.int64)
+        pa.list_(pa.int32()),
+        encode=lambda p: np.asarray(p, np.int64).tolist(),
+        decode=lambda p: np.asarray(p, np.int64),
     )
     grid: PatchGrid = column(GRID_TYPE, encode=PatchGrid.to_dict, decode=PatchGrid.from_dict)
     regions: list[Region] = column(

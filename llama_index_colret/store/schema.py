@@ -40,7 +40,8 @@ FILTERABLE_CORE = tuple(c.name for _, c in PAGE_COLUMNS if c.filterable)
 
 
 def build_schema(dim: int, model_name: str) -> pa.Schema:
-    """The table schema for ``dim``-dimensional vectors of ``model_name`` (from `PageRecord`), with the index metadata."""
+    """The table schema (the columns `PageRecord` declares) for ``dim``-d vectors of ``model_name``, with the
+    index metadata."""
     if dim <= 0:
         raise ValueError(f"vector dim must be positive, got {dim}")
     multivector = pa.list_(pa.list_(pa.float16(), dim))
@@ -60,6 +61,19 @@ def read_index_meta(schema: pa.Schema, uri: str) -> dict[str, Any]:
             f"{uri}: index format {meta['format_version']} is newer than this library reads ({FORMAT_VERSION})"
         )
     return meta
+
+
+def check_columns(schema: pa.Schema, uri: str) -> None:
+    """Refuse a table whose page columns differ from `PageRecord`'s (missing or of another type), saying how
+    to rebuild; promoted ``m_<key>`` columns are the table's own."""
+    want = build_schema(int(read_index_meta(schema, uri)["dim"]), "")
+    for f in want:
+        have = schema.field(f.name).type if f.name in schema.names else None
+        if have != f.type:
+            raise IndexMismatchError(
+                f"{uri}: column {f.name!r} is {have or 'missing'}, this version stores {f.type}; rebuild the index "
+                "into a new directory (`colret index PDF... --db NEW_DIR`)"
+            )
 
 
 def metadata_arrow_type(value: Any) -> pa.DataType | None:
