@@ -13,7 +13,7 @@ import io
 import json
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -139,11 +139,8 @@ class PageRecord:
 
 def _page_columns() -> tuple[tuple[str, Column], ...]:
     """``(attribute, Column)`` of every stored `PageRecord` field, in column order, names resolved."""
-    out = []
-    for f in fields(PageRecord):
-        c: Column = f.metadata[_COLUMN]
-        out.append((f.name, Column(c.name or f.name, c.type, c.nullable, c.filterable, c.encode, c.decode)))
-    return tuple(out)
+    declared = [(f.name, f.metadata[_COLUMN]) for f in fields(PageRecord)]
+    return tuple((attr, replace(c, name=c.name or attr)) for attr, c in declared)
 
 
 PAGE_COLUMNS = _page_columns()
