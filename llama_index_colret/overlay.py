@@ -100,8 +100,8 @@ def draw_boxes(image: Image.Image, boxes: Sequence[OverlayBox], line_width: int 
     font = _font(max(12, round(out.height / 60)))
     for box in boxes:
         color = BOX_COLORS[(box.rank - 1) % len(BOX_COLORS)]
-        x0, y0, x1, y1 = box.bbox.to_pixels(out.width, out.height)
-        draw.rectangle([x0, y0, max(x0, x1 - 1), max(y0, y1 - 1)], outline=color, width=lw)
+        x0, y0, x1, y1 = box.bbox.pixel_box(out.width, out.height)
+        draw.rectangle([x0, y0, x1 - 1, y1 - 1], outline=color, width=lw)
         tag = f"#{box.rank}" + (f" {box.label}" if box.label else "")
         tx0, ty0, tx1, ty1 = draw.textbbox((0, 0), tag, font=font)
         tw, th = tx1 - tx0 + 6, ty1 - ty0 + 6

@@ -16,10 +16,10 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.core.vector_stores.types import MetadataFilters
 
 from ..embed.types import Embedder
-from ..grounded_search import QueryCache, encode, ensure_not_empty
+from ..grounded_search import QueryCache, encode
 from ..grounding import GroundingOptions
 from ..search.exact import ExactSearcher, PageHit
-from ..store.lance import PageStore
+from ..store.lance import PageStore, ensure_not_empty
 from .filters import matching_keys, plan_filters
 from .nodes import page_node
 from .postprocessor import RegionGroundingPostprocessor
