@@ -1,5 +1,7 @@
 """llama-index-colret: grounded visual retrieval for PDFs in LlamaIndex."""
 
+import logging
+
 from .errors import ColRetError, EmptyIndexError, FilterError, IndexMismatchError, ModelLoadError, PDFError
 from .geometry import BBox, PatchGrid
 from .ingest.page import Page, Region
@@ -17,6 +19,7 @@ __all__ = [
     "Region",
 ]
 __version__ = "0.1.0"
+logging.getLogger(__name__).addHandler(logging.NullHandler())  # a library logs; the application decides where
 
 # Heavy names (llama_index, torch/transformers, poppler) load on first use, so `import llama_index_colret` stays light.
 _LAZY = {

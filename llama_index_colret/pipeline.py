@@ -10,6 +10,7 @@ leaving only the documents already written, each complete.
 from __future__ import annotations
 
 import hashlib
+import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -27,6 +28,7 @@ from .store.lance import PageStore
 from .store.rows import encode_png
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 MetadataSpec = Mapping[str, Any] | Callable[[Path], Mapping[str, Any]] | None
 Status = Literal["added", "duplicate", "failed"]
 
@@ -224,7 +226,7 @@ def _write(
 
 def _fail(report: IndexReport, bar: tqdm, path: Path, error: str) -> None:
     outcome = DocumentOutcome(str(path), "failed", error=error)
-    bar.write(f"skipped {outcome.describe()}")
+    logger.warning("skipped %s", outcome.describe())
     report.outcomes.append(outcome)
 
 

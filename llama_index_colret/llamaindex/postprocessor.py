@@ -115,9 +115,8 @@ class RegionGroundingPostprocessor(BaseNodePostprocessor):
     ) -> list[NodeWithScore]:
         if query_bundle is None:
             raise ValueError("RegionGroundingPostprocessor needs the query (query_bundle) to ground pages")
-        dispatcher.event(
-            ReRankStartEvent(query=query_bundle, nodes=nodes, top_n=self._options.top_k or 0, model_name=self.model_name)
-        )
+        top_n = self._options.top_k or 0
+        dispatcher.event(ReRankStartEvent(query=query_bundle, nodes=nodes, top_n=top_n, model_name=self.model_name))
         ours = [n for n in nodes if _is_colret(n)]
         foreign = [n for n in nodes if not _is_colret(n)]
         out = list(foreign)

@@ -3,7 +3,8 @@
 Used by hybrid retrieval (visual MaxSim fused with full-text BM25 over the page text) in the LlamaIndex
 retriever; the CLI and the evaluation can call it the same way. An item's fused score is
 ``sum_i weight_i / (k + rank_i)`` over the rankings that hold it (ranks start at 1), as in Cormack et al.
-(2009) with ``k = 60``, the value LlamaIndex's ``QueryFusionRetriever`` uses. Default weights are equal
+(2009) with ``k = 60`` (LlamaIndex's ``QueryFusionRetriever`` also uses 60 but counts ranks from 0, so its
+first place is worth 1/60 where ours is 1/61; orderings agree). Default weights are equal
 (``VISUAL_WEIGHT = TEXT_WEIGHT = 1.0``): neither ranking's raw scores are compared, only ranks.
 """
 
