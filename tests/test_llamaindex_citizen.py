@@ -30,7 +30,10 @@ from llama_index_colret.llamaindex import ColRetIndex, RegionGroundingPostproces
 from llama_index_colret.search.fusion import reciprocal_rank_fusion
 from llama_index_colret.store.lance import PageStore
 from llama_index_colret.testing.double import WordPatchEmbedder
-from tests.test_llamaindex import built, double  # noqa: F401  (module fixtures: the indexed corpus, the double)
+from tests import test_llamaindex
+
+built = test_llamaindex.built  # the same module fixtures: the indexed corpus and the double
+double = test_llamaindex.double
 
 
 class ScriptedLLM(CustomLLM):
@@ -139,9 +142,11 @@ def test_insert_and_delete_ref_doc(rare_word_corpus: dict, double: WordPatchEmbe
     doc = Document(text="", metadata={"file_path": str(second), "page_label": "1", "topic": "orchards"})
     doc_id = index.insert(doc)
     node = index.as_retriever(grounded=False).retrieve("orchard yield plums")[0].node
-    assert node.ref_doc_id == doc_id and node.metadata["topic"] == "orchards" and "page_label" not in index.documents()[
-        [d.doc_id for d in index.documents()].index(doc_id)
-    ].metadata
+    assert (
+        node.ref_doc_id == doc_id
+        and node.metadata["topic"] == "orchards"
+        and "page_label" not in index.documents()[[d.doc_id for d in index.documents()].index(doc_id)].metadata
+    )
     index.delete_ref_doc(node.ref_doc_id, delete_from_docstore=True)
     assert [d.file_name for d in index.documents()] == ["doc0.pdf"]
     with pytest.raises(ValueError, match="file_path"):
@@ -226,7 +231,8 @@ def test_chat_engine_over_two_turns(built: ColRetIndex, rare_word_corpus: dict) 
         p1,
     )
     second = engine.chat(q2)
-    assert (f"doc{d2}.pdf", p2) in {(n.node.metadata["file_name"], n.node.metadata["page_number"]) for n in second.source_nodes}
+    cited = {(n.node.metadata["file_name"], n.node.metadata["page_number"]) for n in second.source_nodes}
+    assert (f"doc{d2}.pdf", p2) in cited
     assert [m.content for m in engine.chat_history][::2] == [q1, q2] and len(engine.chat_history) == 4
     assert all(":r" in n.node.node_id for n in first.source_nodes + second.source_nodes)
     context = built.as_chat_engine(chat_mode="context", llm=MockLLM())
