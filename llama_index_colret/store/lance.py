@@ -272,7 +272,7 @@ class PageStore:
         if self.count() == 0:
             return []
         self._ensure_fts_index()
-        query = self._table.search(text, query_type="fts").select(["doc_id", "page_number"])
+        query = self._table.search(text, query_type="fts").select(["doc_id", "page_number", "_score"])
         where = self.where(filters)
         if where:
             query = query.where(where, prefilter=True)
