@@ -312,3 +312,15 @@ def test_foreign_nodes_with_reader_metadata_do_not_break_grounding(built: ColRet
     foreign = NodeWithScore(node=TextNode(text="x", metadata={"page_label": "1", "file_path": "/a.pdf"}), score=1.0)
     post = RegionGroundingPostprocessor.from_index(built)
     assert post.postprocess_nodes([foreign], query_str="plums") == [foreign]
+
+
+def test_cli_reports_a_file_db_and_a_missing_db_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from llama_index_colret.cli import main
+
+    a_file = tmp_path / "db.txt"
+    a_file.write_text("x")
+    for db, problem in ((a_file, "is a file, not an index directory"), (tmp_path / "none" / "db", "colret index")):
+        assert main(["query", "plums", "--db", str(db)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and problem in err[0] and "Traceback" not in err[0]
+    assert not (tmp_path / "none").exists()
