@@ -53,7 +53,7 @@ HIDDEN_KEYS: tuple[str, ...] = (
 
 #: Per-query metadata values: readable on the node, never part of its hash.
 QUERY_KEYS: frozenset[str] = frozenset(
-    {"region_relevance", "page_score", "score", "maxsim", "normalized_score", "rank", "fused_score"}
+    {"region_relevance", "page_score", "score", "maxsim", "normalized_score", "rank"}
 )
 
 

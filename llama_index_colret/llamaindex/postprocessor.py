@@ -102,6 +102,7 @@ class RegionGroundingPostprocessor(BaseNodePostprocessor):
 
     @classmethod
     def class_name(cls) -> str:
+        """The name ``to_dict`` records."""
         return "RegionGroundingPostprocessor"
 
     @property
@@ -113,6 +114,7 @@ class RegionGroundingPostprocessor(BaseNodePostprocessor):
     def _postprocess_nodes(
         self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
     ) -> list[NodeWithScore]:
+        """Region nodes for our page (or region) nodes, then the foreign nodes; rerank events around it."""
         if query_bundle is None:
             raise ValueError("RegionGroundingPostprocessor needs the query (query_bundle) to ground pages")
         top_n = self._options.top_k or 0

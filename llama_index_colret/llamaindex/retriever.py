@@ -27,7 +27,7 @@ from ..search.fusion import TEXT_WEIGHT, VISUAL_WEIGHT, reciprocal_rank_fusion
 from ..store.lance import PageStore
 from .filters import PageKey, matching_keys, plan_filters
 from .nodes import page_node
-from .options import rename_deprecated
+from .options import check_known, rename_deprecated
 from .postprocessor import RegionGroundingPostprocessor
 
 logger = logging.getLogger(__name__)
@@ -57,10 +57,8 @@ class ColRetRetriever(BaseRetriever):
         verbose: bool = False,
         **deprecated: Any,
     ) -> None:
-        renamed = rename_deprecated(deprecated)
-        if set(renamed) - {"top_k_pages"}:
-            raise TypeError(f"ColRetRetriever got unexpected keyword argument(s) {sorted(deprecated)}")
-        top_k_pages = renamed.get("top_k_pages", top_k_pages)
+        check_known(deprecated, ("similarity_top_k",), "ColRetRetriever")
+        top_k_pages = rename_deprecated(deprecated).get("top_k_pages", top_k_pages)
         if isinstance(top_k_pages, bool) or not isinstance(top_k_pages, int) or top_k_pages < 1:
             raise ValueError(f"top_k_pages must be a positive integer, got {top_k_pages!r}")
         self.store = store
@@ -119,6 +117,7 @@ class ColRetRetriever(BaseRetriever):
         return [h for h in ranked if (h.doc_id, h.page_number) in keys][:k]
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        """Region nodes (``grounded``) or page nodes for the query, best first."""
         ranked = self.ranked_pages(query_bundle.query_str)
         if not ranked:
             return []
@@ -131,4 +130,5 @@ class ColRetRetriever(BaseRetriever):
         return [page_node(h, r, score) for (h, score), r in zip(ranked, records, strict=True)]
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        """`_retrieve` in a worker thread (the event loop never blocks on MaxSim or LanceDB)."""
         return await asyncio.to_thread(self._retrieve, query_bundle)
