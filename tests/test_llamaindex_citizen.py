@@ -324,3 +324,18 @@ def test_cli_reports_a_file_db_and_a_missing_db_in_one_line(tmp_path: Path, caps
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and problem in err[0] and "Traceback" not in err[0]
     assert not (tmp_path / "none").exists()
+
+
+def test_postprocessor_from_dict_alone_reopens_the_index_and_loads_its_model(
+    rare_word_corpus: dict, tiny_model_dir: Any, tmp_path: Path
+) -> None:
+    model = str(tiny_model_dir("colqwen2"))
+    index = ColRetIndex.from_pdfs(
+        rare_word_corpus["paths"][1], embed_model=model, uri=tmp_path / "db", show_progress=False
+    )
+    data = json.loads(RegionGroundingPostprocessor.from_index(index, top_k_regions=1).to_json())
+    back = RegionGroundingPostprocessor.from_dict(data)  # no store, no embedder: both from the fields
+    assert back.model_name == model and back.options.top_k == 1
+    pages = index.as_retriever(grounded=False).retrieve("orchard yield")
+    out = back.postprocess_nodes(pages, query_str="orchard yield")
+    assert len(out) == 1 and out[0].node.ref_doc_id == index.documents()[0].doc_id
