@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"index at {args.db}: {index.store.count()} pages of {len(index.documents())} document(s)")
 
     llm, _ = llm_or_mock(args.llm)
-    response = index.as_query_engine(llm=llm, similarity_top_k=args.top_k).query(args.question)
+    response = index.as_query_engine(llm=llm, top_k_pages=args.top_k).query(args.question)
     print(f"\nQ: {args.question}\nA: {str(response).strip()[:800]}\n\ncitations:")
     for i, n in enumerate(response.source_nodes, 1):
         m = n.node.metadata

@@ -7,10 +7,13 @@ grounded regions), `GroundingOptions`, and every error class. Everything below t
 module (see docs/api.md).
 """
 
+import logging
+
 from . import errors as _errors
 from .errors import *  # noqa: F403  every error class, as listed in errors.__all__
 
 __version__ = "0.1.0"
+logging.getLogger(__name__).addHandler(logging.NullHandler())  # a library logs; the application decides where
 
 # The entry points load on first use, so `import llama_index_colret` imports neither torch nor llama_index.
 _LAZY = {

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from .ingest.render import iter_page_images
 from .store.lance import PageStore
 from .store.rows import encode_png
 
+logger = logging.getLogger(__name__)
 MetadataSpec = Mapping[str, Any] | Callable[[Path], Mapping[str, Any]] | None
 Status = Literal["added", "duplicate", "failed"]
 
@@ -155,7 +157,7 @@ def index_pdfs(
         for doc in one_ahead(pool, prepare, [Path(p) for p in paths]):
             outcome = doc.outcome or embed_and_write(doc, store, embedder, metadata, batch_pages, bar)
             if outcome.status == "failed":
-                bar.write(f"skipped {outcome.describe()}")
+                logger.warning("skipped %s", outcome.describe())
             report.outcomes.append(outcome)
     return report
 

@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
 
     store, embedder = store_and_embedder(args)
     engine = ColRetIndex(store, embedder).as_query_engine(
-        llm=llm, similarity_top_k=args.top_k, top_k=args.regions, level=args.level
+        llm=llm, top_k_pages=args.top_k, top_k_regions=args.regions, level=args.level
     )
     response = engine.query(args.question)
     print("Answer:")

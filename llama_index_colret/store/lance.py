@@ -60,9 +60,13 @@ class PageStore:
         A ``model_name`` or ``dim`` that disagrees with the recorded one is an `IndexMismatchError`.
         """
         uri = str(uri)
+        reading = model_name is None or dim is None
+        local = _local_path(uri, refuse_file=True)
+        if local is not None and reading and not local.is_dir():  # reading never creates the folder
+            raise empty_index(uri)
         db = lancedb.connect(uri, read_consistency_interval=timedelta(0))
         if TABLE_NAME not in db.list_tables().tables:
-            if model_name is None or dim is None:
+            if reading:
                 raise empty_index(uri)
             db.create_table(TABLE_NAME, schema=build_schema(dim, model_name), exist_ok=True)
         store = cls(uri, db.open_table(TABLE_NAME))
@@ -82,7 +86,11 @@ class PageStore:
 
     @staticmethod
     def exists(uri: str | Path) -> bool:
-        """Whether ``uri`` holds a colret index."""
+        """Whether ``uri`` holds a colret index (a missing local folder is not created to find out); StoreError
+        when ``uri`` is a file."""
+        local = _local_path(str(uri), refuse_file=True)
+        if local is not None and not local.is_dir():
+            return False
         return TABLE_NAME in lancedb.connect(str(uri)).list_tables().tables
 
     # -- state ---------------------------------------------------------------------------------
@@ -237,7 +245,7 @@ class PageStore:
         if self.count() == 0:
             return []
         self._ensure_fts_index()
-        query = self._table.search(text, query_type="fts").select(["doc_id", "page_number"])
+        query = self._table.search(text, query_type="fts").select(["doc_id", "page_number", "_score"])
         where = self.where(filters)
         if where:
             query = query.where(where, prefilter=True)
@@ -290,3 +298,14 @@ def empty_index(uri: str) -> EmptyIndexError:
     return EmptyIndexError(
         f"{uri}: no colret index here or it has no pages; add PDFs with `colret index PDF... --db {uri}`"
     )
+
+
+def _local_path(uri: str, refuse_file: bool = False) -> Path | None:
+    """``uri`` as a local path, or None for a remote LanceDB URI (``s3://``, ``db://``, ...); with
+    ``refuse_file``, StoreError when the path is a file (an index is a directory)."""
+    if "://" in uri and not uri.startswith("file://"):
+        return None
+    path = Path(uri.removeprefix("file://"))
+    if refuse_file and path.is_file():
+        raise StoreError(f"{uri}: is a file, not an index directory; give a directory or a LanceDB URI")
+    return path
