@@ -5,6 +5,7 @@ region scores, candidates including hot-spot figures); `select` picks regions ov
 `GroundingOptions` (per-page relative/percentile/top-k filters, global top-k, token budget).
 """
 
+from .granularity import LineRun
 from .ground import PageGrounding, ground_page, ground_vectors, normalised_page_score, regions_at_level
 from .hotspots import connected_components, hot_cells, hotspots
 from .options import GroundingOptions
@@ -14,6 +15,7 @@ from .tables import estimate_tokens, expand_large_tables, table_rows
 
 __all__ = [
     "GroundingOptions",
+    "LineRun",
     "PageGrounding",
     "SelectedRegion",
     "Selection",

@@ -6,13 +6,14 @@ Query-time cost is pure math on vectors that come from the store: no model forwa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..embed.types import PageEmbedding, QueryEmbedding
 from ..geometry import PatchGrid
 from ..ingest.page import Region
+from .granularity import LineRun, line_runs
 from .hotspots import hotspots
 from .options import GroundingOptions
 from .relevance import patch_relevance, region_coverage, region_relevance
@@ -28,7 +29,9 @@ class PageGrounding:
     ``relevance_map``: ``(n_rows, n_cols)``; ``regions``: candidates in reading order (the page's regions of
     the chosen level, then hot spots); ``scores``: ``(n_candidates,)`` region relevance; ``covered``:
     ``(n_candidates,)`` bool, False for regions that cover no cell (never selected); ``page_score``: the
-    page's normalised retrieval score (MaxSim / query tokens) used in the combined score.
+    page's normalised retrieval score (MaxSim / query tokens) used in the combined score; ``runs``:
+    ``(n_candidates,)`` the `LineRun` adaptive granularity trimmed each candidate to, or None (whole; all
+    None when not given).
     """
 
     relevance_map: np.ndarray
@@ -37,6 +40,18 @@ class PageGrounding:
     covered: np.ndarray
     page_score: float = 0.0
     n_hotspots: int = 0
+    runs: list[LineRun | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.runs:
+            self.runs = [None] * len(self.regions)
+        if len(self.runs) != len(self.regions):
+            raise ValueError(f"{len(self.runs)} line runs for {len(self.regions)} candidate regions")
+
+    def offered(self, i: int) -> Region:
+        """What candidate ``i`` hands the generator: its line run when trimmed, else the candidate itself."""
+        run = self.runs[i]
+        return run.region if run is not None else self.regions[i]
 
     @property
     def best(self) -> int | None:
@@ -87,6 +102,7 @@ def ground_vectors(
         covered=cov.sum(axis=1) > 0,
         page_score=float(page_score),
         n_hotspots=len(spots),
+        runs=line_runs(rmap, candidates, regions, grid, options),
     )
 
 

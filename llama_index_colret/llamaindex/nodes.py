@@ -2,8 +2,10 @@
 
 Page node: ``TextNode`` id ``"{doc_id}:p{page}"``, text = the page's text, score = normalised MaxSim (raw
 MaxSim in metadata ``maxsim``). Region node: id ``"{doc_id}:p{page}:r{region_index}"``, text = the region's
-text; a figure is a `FigureNode` (an ``ImageNode`` holding the PNG crop, with its caption as text) so an
-``ImageBlock`` reaches a multimodal LLM. Both carry a SOURCE and PARENT relationship to their page node.
+text (the run of its block's lines when adaptive granularity trimmed it: metadata ``granularity`` is
+``"lines"``, with ``lines`` = 1-based ``[first, last]`` of ``block_lines``; else ``"block"``); a figure is a
+`FigureNode` (an ``ImageNode`` holding the PNG crop, with its caption as text) so an ``ImageBlock`` reaches
+a multimodal LLM. Both carry a SOURCE and PARENT relationship to their page node.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ HIDDEN_KEYS: tuple[str, ...] = (
     "path",
     "region_index",
     "rank",
+    "granularity",
+    "lines",
+    "block_lines",
 )
 
 
