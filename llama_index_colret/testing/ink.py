@@ -61,8 +61,10 @@ class InkFont:
         for ch in text:
             g = self.glyph(ch)
             if g.bounds is not None:
-                x0, y0, x1, y1 = x + g.bounds[0] * scale, g.bounds[1] * scale, x + g.bounds[2] * scale, g.bounds[3] * scale
-                box = (x0, y1, x1, -y0) if box is None else (min(box[0], x0), max(box[1], y1), max(box[2], x1), max(box[3], -y0))
+                gx0, gy0, gx1, gy1 = (v * scale for v in g.bounds)
+                ink = (x + gx0, gy1, x + gx1, -gy0)  # (x0, above, x1, below)
+                box = ink if box is None else (min(box[0], ink[0]), max(box[1], ink[1]), max(box[2], ink[2]),
+                                               max(box[3], ink[3]))  # fmt: skip
             x += g.advance * scale
         return box
 

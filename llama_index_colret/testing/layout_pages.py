@@ -31,7 +31,8 @@ W, H = 612.0, 792.0
 LEFT, RIGHT = 72.0, 540.0
 SIZE = 10.0
 LEADING = 12.5  # consecutive lines of one element and of adjacent elements: no gap between them
-ARABIC_WORDS = "السلام عليكم كتاب مدينة جميلة العلم نور الطريق طويل البيت كبير المدرسة قريبة من في على هذا يوم".split()
+ARABIC_TEXT = "السلام عليكم كتاب مدينة جميلة العلم نور الطريق طويل البيت كبير المدرسة قريبة من في على هذا يوم"
+ARABIC_WORDS = ARABIC_TEXT.split(" ")
 Built = tuple[Path, list[BlockTruth]]
 
 
