@@ -7,19 +7,22 @@ already emits each text block followed by its ``line`` regions (`ingest.regions.
 store keeps that list, so a block's lines are found at query time as the line regions that follow it and
 lie inside its box.
 
-The rule (`line_runs`), with ``lo`` and ``hi`` the lowest and highest line score on the page:
+The rule (`line_runs`):
 
-1. each line scores the best patch relevance among its main cells (those it overlaps at least half as much
-   as its most-covered cell): a line is about one cell row tall and a query word lights a few cells of it,
-   so a mean over a full-width line would rank a line holding a short word below one holding a long word,
-   and the cells it merely grazes (ascenders into the row above) belong to its neighbours;
-2. a line is *hot* when its score reaches ``lo + run_alpha * (hi - lo)``;
-3. the run is the block's first to last hot line (contiguous: lines in between come along);
-4. the block is trimmed to the run when it spans at most ``run_max_share`` of the block's lines; otherwise
-   (relevance spread over the block, or no hot line at all) the block stays whole.
+1. a block's lines are cut into *segments* where a new unit may start (`segments`): a line whose left edge
+   moves (indent, hanging marker, outdented item) or a line after one that ends well short of the right
+   edge (end of a paragraph, item or run-in heading). Ingestion splits blocks only where it is sure; these
+   are the softer places where a person might draw a box, and relevance decides whether to use them;
+2. each segment scores like a region: the coverage-weighted mean of patch relevance over its lines' cells;
+3. with ``lo`` and ``hi`` the lowest and highest segment score on the page, a segment is *hot* when its
+   score reaches ``lo + run_alpha * (hi - lo)``;
+4. the run goes from the block's first to its last hot segment (segments in between come along) and is
+   handed over when it is not the whole block. No hot segment, or hot segments at both ends (relevance
+   spread over the block): the block stays whole. A clean paragraph is one segment and always stays whole.
 
 A patch cell is about two text lines tall at the models' usual resolution (a 31-row grid on a letter page:
-25 pt per row, 12 pt per line of 10 pt text), so a run is precise to about one line either side.
+25 pt per row, 12.5 pt per line of 10 pt text), which is why runs are made of segments rather than of single
+lines scored one by one: a line sharing a cell row with the answer scores like the answer.
 """
 
 from __future__ import annotations
@@ -37,7 +40,6 @@ from .relevance import region_coverage
 from .tables import centre_inside
 
 _EPS = 1e-9  # float slack so that run_alpha=1 keeps the page's best line hot
-MAIN_CELL = 0.5  # a line's main cells: overlap at least this share of its largest overlap with one cell
 
 
 @dataclass(frozen=True)
@@ -77,33 +79,50 @@ def block_lines(blocks: Sequence[Region], regions: Sequence[Region]) -> list[lis
     return [found.get(id(b), []) if b.kind == "text" else [] for b in blocks]
 
 
-def line_scores(relevance_map: np.ndarray, lines: Sequence[Region], grid: PatchGrid) -> np.ndarray:
-    """Each line's score: the best relevance among its main cells (see the module docstring): ``(n_lines,)``,
-    NaN for a line that covers no cell."""
-    flat = np.asarray(relevance_map, dtype=np.float64).reshape(-1)  # (n_rows, n_cols) -> (n_patches,)
-    cov = region_coverage(lines, grid)  # (n_lines, n_patches)
-    top = cov.max(axis=1, keepdims=True) if cov.size else np.zeros((len(lines), 1))  # (n_lines, 1)
-    main = (cov > 0) & (cov >= MAIN_CELL * top)  # (n_lines, n_patches)
-    best = np.where(main, flat[None, :], -np.inf).max(axis=1, initial=-np.inf)  # (n_lines,)
-    return np.where(np.isfinite(best), best, np.nan)
+def segments(lines: Sequence[Region]) -> list[tuple[int, int]]:
+    """Cut a block's lines (reading order) into segments, ``[(first, last), ...]`` 0-based inclusive.
 
-
-def hot_run(scores: np.ndarray, lo: float, hi: float, alpha: float, max_share: float) -> tuple[int, int] | None:
-    """``(first, last)`` (0-based, inclusive) of a block's hot lines, or None when the block stays whole.
-
-    ``scores``: ``(n_lines,)`` from `line_scores`. Hot: ``>= lo + alpha * (hi - lo)``. None when the block
-    has under two lines, no hot line, a flat page (``hi <= lo``), or a run longer than ``max_share`` of it.
+    A segment starts at a line whose left edge moves by at least half a line height from the line before
+    (a first-line indent, a hanging list marker, an outdented new item) or that follows a line ending short
+    of the block's right edge by more than ``max(2 h, width / 4)`` (the end of a paragraph, an item or a
+    run-in heading; ragged-right lines fall within a word of the edge). ``h``: the median line height.
     """
+    if not lines:
+        return []
+    h = float(np.median([ln.bbox.height for ln in lines]))
+    right = max(ln.bbox.x1 for ln in lines)
+    width = right - min(ln.bbox.x0 for ln in lines)
+    starts = [0]
+    for k in range(1, len(lines)):
+        prev, ln = lines[k - 1].bbox, lines[k].bbox
+        short = right - prev.x1 > max(2 * h, 0.25 * width)
+        if short or abs(ln.x0 - prev.x0) >= 0.5 * h:
+            starts.append(k)
+    return [(a, b - 1) for a, b in zip(starts, [*starts[1:], len(lines)], strict=True)]
+
+
+def segment_scores(relevance_map: np.ndarray, cov: np.ndarray, spans: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Coverage-weighted mean relevance of each segment over its lines' cells: ``(n_segments,)``, NaN for a
+    segment that covers no cell. ``cov``: ``(n_lines, n_patches)`` coverage of the lines the spans index."""
+    flat = np.asarray(relevance_map, dtype=np.float64).reshape(-1)  # (n_rows, n_cols) -> (n_patches,)
+    if not spans:
+        return np.zeros(0)
+    seg_cov = np.stack([cov[a : b + 1].sum(axis=0) for a, b in spans])  # (n_segments, n_patches)
+    area = seg_cov.sum(axis=1)  # (n_segments,)
+    return np.divide(seg_cov @ flat, area, out=np.full(len(spans), np.nan), where=area > 0)
+
+
+def hot_span(scores: np.ndarray, lo: float, hi: float, alpha: float) -> tuple[int, int] | None:
+    """``(first, last)`` segment positions from the block's first to its last hot segment (score
+    ``>= lo + alpha * (hi - lo)``), or None when the block stays whole: no hot segment, a flat page
+    (``hi <= lo``), or every segment in the span. ``scores``: ``(n_segments,)``, NaN never hot."""
     n = scores.shape[0]
     if n < 2 or not hi > lo:
         return None
-    hot = np.flatnonzero(scores >= lo + alpha * (hi - lo) - _EPS)  # (n_hot,)
-    if hot.size == 0:
+    hot = np.flatnonzero(np.nan_to_num(scores, nan=-np.inf) >= lo + alpha * (hi - lo) - _EPS)  # (n_hot,)
+    if hot.size == 0 or (hot[0] == 0 and hot[-1] == n - 1):
         return None
-    first, last = int(hot[0]), int(hot[-1])
-    if last - first + 1 == n or last - first + 1 > max_share * n:
-        return None
-    return first, last
+    return int(hot[0]), int(hot[-1])
 
 
 def run_region(block: Region, lines: Sequence[Region], first: int, last: int) -> LineRun:
@@ -123,21 +142,22 @@ def line_runs(
 ) -> list[LineRun | None]:
     """One entry per candidate: its `LineRun` when adaptive granularity trims it, else None (see the module
     docstring for the rule). All None with ``granularity="block"`` or ``level="line"``."""
+    none: list[LineRun | None] = [None] * len(candidates)
     if options.granularity == "block" or options.level != "block":
-        return [None] * len(candidates)
+        return none
     per_block = block_lines(candidates, regions)
-    flat = [ln for lines in per_block for ln in lines]
-    if not flat:
-        return [None] * len(candidates)
-    scores = line_scores(relevance_map, flat, grid)  # (n_lines,), NaN where a line covers no cell
-    if np.isnan(scores).all():
-        return [None] * len(candidates)
-    lo, hi = float(np.nanmin(scores)), float(np.nanmax(scores))
-    scores = np.nan_to_num(scores, nan=lo)
-    out: list[LineRun | None] = []
-    start = 0
-    for block, lines in zip(candidates, per_block, strict=True):
-        span = hot_run(scores[start : start + len(lines)], lo, hi, options.run_alpha, options.run_max_share)
-        out.append(run_region(block, lines, *span) if span else None)
-        start += len(lines)
+    spans = [segments(lines) for lines in per_block]
+    scores = [
+        segment_scores(relevance_map, region_coverage(lines, grid), sp) if sp else np.zeros(0)
+        for lines, sp in zip(per_block, spans, strict=True)
+    ]  # (n_segments,) per block; every segment of the page sets the range lo..hi
+    pooled = np.concatenate([*scores, np.zeros(0)])
+    if not np.isfinite(pooled).any():
+        return none
+    lo, hi = float(np.nanmin(pooled)), float(np.nanmax(pooled))
+    out = list(none)
+    for i, (block, lines, sp, sc) in enumerate(zip(candidates, per_block, spans, scores, strict=True)):
+        hot = hot_span(sc, lo, hi, options.run_alpha)
+        if hot is not None:
+            out[i] = run_region(block, lines, sp[hot[0]][0], sp[hot[1]][1])
     return out

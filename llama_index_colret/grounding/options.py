@@ -14,14 +14,13 @@ Defaults and why:
   strong region on a weak page outranks the answer), no token budget, hot spots on. On the word-patch double
   (16 paragraph questions, top 3 pages, raster and tiled grids) this keeps the answer region for 16/16
   questions while handing over 30-32% of the tokens of those pages' regions (top_k=5: 42-45%).
-- ``granularity="adaptive"``, ``run_alpha=0.5``, ``run_max_share=0.5``: a selected block is handed over as
-  the run of its lines where the relevance concentrates (see `grounding.granularity`), because ingestion
-  cannot always split what a person would box (list items, a run-in heading and its body, paragraphs set
-  without a gap) and a long block holds far more text than its answer. Half of the page's line-score range
-  makes a line hot (the same cut as ``relative_alpha``); a run longer than half the block means the
-  relevance is spread, and the block stays whole. The block's score is kept (not the run's), so scores stay
-  comparable across pages: scoring runs would act like a max over lines and lift noise on weak pages.
-  ``granularity="block"`` hands over whole blocks.
+- ``granularity="adaptive"``, ``run_alpha=0.5``: a selected block is handed over as the run of its line
+  segments where the relevance concentrates (see `grounding.granularity`), because ingestion cannot always
+  split what a person would box (list items, a run-in heading and its body, paragraphs set without a gap),
+  and a merged block hands the generator several times the text of its answer. Half of the page's
+  segment-score range makes a segment hot (the same cut as ``relative_alpha``). The block's score is kept
+  (not the run's), so scores stay comparable across pages: scoring runs would act like a max over parts
+  and lift noise on weak pages. ``granularity="block"`` hands over whole blocks.
 """
 
 from __future__ import annotations
@@ -67,8 +66,9 @@ class GroundingOptions:
     regions when more than this fraction of its area lies under a region). ``figure_tokens`` is the token
     cost charged for a figure crop in the budget.
     Granularity (``level="block"`` only): ``granularity="adaptive"`` hands over a contiguous run of a text
-    block's lines instead of the whole block when its hot lines (score ``>= lo + run_alpha * (hi - lo)`` over
-    the page's line scores) span at most ``run_max_share`` of its lines; ``"block"``: whole blocks.
+    block's line segments instead of the whole block, from its first to its last hot segment (score
+    ``>= lo + run_alpha * (hi - lo)`` over the page's segment scores), when that is not the whole block;
+    ``"block"``: whole blocks.
     """
 
     patch_reduce: PatchReduce = "max"
@@ -91,7 +91,6 @@ class GroundingOptions:
     figure_tokens: int = 256
     granularity: Granularity = "adaptive"
     run_alpha: float = 0.5
-    run_max_share: float = 0.5
 
     def __post_init__(self) -> None:
         for name, valid in _CHOICES.items():
@@ -105,7 +104,6 @@ class GroundingOptions:
         self._check_range("hotspot_threshold", self.hotspot_threshold, 0.0, 1.0)
         self._check_range("hotspot_max_covered", self.hotspot_max_covered, 0.0, 1.0)
         self._check_range("run_alpha", self.run_alpha, 0.0, 1.0)
-        self._check_range("run_max_share", self.run_max_share, 0.0, 1.0)
         for name in (
             "top_k_per_page",
             "top_k",
