@@ -73,7 +73,7 @@ def grouped(run: GroundingRun, groups: dict[str, tuple[str, str, str]], system: 
         kind, page, role = groups[q.id]
         for key in ("all", kind, f"{kind}/{page}", f"{kind}:{role}"):
             keys.setdefault(key, []).append(q)
-    return {k: figures(v) for k, v in keys.items()}
+    return {k: figures(keys[k]) for k in sorted(keys, key=lambda k: (k != "all", k.replace(":", "~")))}
 
 
 def meets(f: dict[str, float]) -> bool:

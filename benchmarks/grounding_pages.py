@@ -132,7 +132,8 @@ def build_generated(bench: Bench, rounds: int) -> None:
             image = bench.page(pdf)
             name = f"{layout[0]}-{layout[1]}col"
             for i, block in enumerate(truth.blocks_of("text")[: len(para_words)]):
-                bench.ask(image, f"{pdf.stem}-p{i}", para_words[i], block.bbox, "text", ("generated", name, "paragraph"))
+                group = ("generated", name, "paragraph")
+                bench.ask(image, f"{pdf.stem}-p{i}", para_words[i], block.bbox, "text", group)
             for block in truth.blocks_of("table"):
                 words = " ".join(table_words[:2])
                 bench.ask(image, f"{pdf.stem}-table", words, block.bbox, "table", ("generated", name, "table"))

@@ -48,13 +48,15 @@ class LineRun:
 
     ``region``: the run as a text region (its lines' text joined by spaces, as the block's is; box = the
     union of their boxes); ``first``/``last``: 0-based inclusive positions of the run in the block's lines;
-    ``n_lines``: how many lines the block has.
+    ``n_lines``: how many lines the block has; ``relevance``: the run's score (coverage-weighted mean patch
+    relevance over its lines' cells), which the candidate takes.
     """
 
     region: Region
     first: int
     last: int
     n_lines: int
+    relevance: float = 0.0
 
     def metadata(self) -> dict[str, Any]:
         """``granularity``, ``lines`` (1-based, inclusive ``[first, last]``) and ``block_lines`` for node metadata."""
@@ -82,21 +84,24 @@ def block_lines(blocks: Sequence[Region], regions: Sequence[Region]) -> list[lis
 def segments(lines: Sequence[Region]) -> list[tuple[int, int]]:
     """Cut a block's lines (reading order) into segments, ``[(first, last), ...]`` 0-based inclusive.
 
-    A segment starts at a line whose left edge moves by at least half a line height from the line before
-    (a first-line indent, a hanging list marker, an outdented new item) or that follows a line ending short
-    of the block's right edge by more than ``max(2 h, width / 4)`` (the end of a paragraph, an item or a
-    run-in heading; ragged-right lines fall within a word of the edge). ``h``: the median line height.
+    A segment starts after a line that ends short of the block's right edge by more than ``max(2 h, width /
+    4)`` (the end of a paragraph, an item or a run-in heading; ragged-right lines end within a word of the
+    edge), and where the left edge steps: in a block whose first line sits at the left edge and some later
+    lines are indented (a hanging list), at a line back at the left edge after an indented one (the next
+    item); otherwise, at an indented line after one at the left edge (a first-line indent). A line is
+    indented when it starts at least ``h / 2`` right of the block's left edge; ``h``: median line height.
     """
     if not lines:
         return []
     h = float(np.median([ln.bbox.height for ln in lines]))
-    right = max(ln.bbox.x1 for ln in lines)
-    width = right - min(ln.bbox.x0 for ln in lines)
+    left, right = min(ln.bbox.x0 for ln in lines), max(ln.bbox.x1 for ln in lines)
+    indented = [ln.bbox.x0 - left >= 0.5 * h for ln in lines]
+    hanging = not indented[0] and any(indented)
     starts = [0]
     for k in range(1, len(lines)):
-        prev, ln = lines[k - 1].bbox, lines[k].bbox
-        short = right - prev.x1 > max(2 * h, 0.25 * width)
-        if short or abs(ln.x0 - prev.x0) >= 0.5 * h:
+        short = right - lines[k - 1].bbox.x1 > max(2 * h, 0.25 * (right - left))
+        step = indented[k - 1] and not indented[k] if hanging else indented[k] and not indented[k - 1]
+        if short or step:
             starts.append(k)
     return [(a, b - 1) for a, b in zip(starts, [*starts[1:], len(lines)], strict=True)]
 
@@ -125,12 +130,12 @@ def hot_span(scores: np.ndarray, lo: float, hi: float, alpha: float) -> tuple[in
     return int(hot[0]), int(hot[-1])
 
 
-def run_region(block: Region, lines: Sequence[Region], first: int, last: int) -> LineRun:
+def run_region(block: Region, lines: Sequence[Region], first: int, last: int, relevance: float = 0.0) -> LineRun:
     """The `LineRun` of ``lines[first..last]`` of ``block`` (text joined by spaces, box = union of lines)."""
     part = lines[first : last + 1]
     text = " ".join(ln.text for ln in part)
     region = Region(text, BBox.union_of([ln.bbox for ln in part]), "text", block.level, block.source)
-    return LineRun(region, first, last, len(lines))
+    return LineRun(region, first, last, len(lines), relevance)
 
 
 def line_runs(
@@ -147,10 +152,9 @@ def line_runs(
         return none
     per_block = block_lines(candidates, regions)
     spans = [segments(lines) for lines in per_block]
-    scores = [
-        segment_scores(relevance_map, region_coverage(lines, grid), sp) if sp else np.zeros(0)
-        for lines, sp in zip(per_block, spans, strict=True)
-    ]  # (n_segments,) per block; every segment of the page sets the range lo..hi
+    covs = [region_coverage(lines, grid) for lines in per_block]  # (n_lines, n_patches) per block
+    scores = [segment_scores(relevance_map, cov, sp) for cov, sp in zip(covs, spans, strict=True)]
+    # (n_segments,) per block; every segment of the page sets the range lo..hi
     pooled = np.concatenate([*scores, np.zeros(0)])
     if not np.isfinite(pooled).any():
         return none
@@ -159,5 +163,7 @@ def line_runs(
     for i, (block, lines, sp, sc) in enumerate(zip(candidates, per_block, spans, scores, strict=True)):
         hot = hot_span(sc, lo, hi, options.run_alpha)
         if hot is not None:
-            out[i] = run_region(block, lines, sp[hot[0]][0], sp[hot[1]][1])
+            first, last = sp[hot[0]][0], sp[hot[1]][1]
+            relevance = float(segment_scores(relevance_map, covs[i], [(first, last)])[0])
+            out[i] = run_region(block, lines, first, last, relevance)
     return out

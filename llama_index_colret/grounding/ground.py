@@ -95,6 +95,10 @@ def ground_vectors(
     if spots:
         cov = np.concatenate([cov, region_coverage(spots, grid)], axis=0)  # (n_candidates, n_patches)
     scores = region_relevance(rmap, candidates, grid, options, coverage=cov)
+    runs = line_runs(rmap, candidates, regions, grid, options)
+    for i, run in enumerate(runs):
+        if run is not None:
+            scores[i] = run.relevance  # a trimmed candidate scores as the block ingestion would have cut
     return PageGrounding(
         relevance_map=rmap,
         regions=candidates,
@@ -102,7 +106,7 @@ def ground_vectors(
         covered=cov.sum(axis=1) > 0,
         page_score=float(page_score),
         n_hotspots=len(spots),
-        runs=line_runs(rmap, candidates, regions, grid, options),
+        runs=runs,
     )
 
 
