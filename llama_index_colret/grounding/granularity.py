@@ -14,15 +14,18 @@ The rule (`line_runs`):
    edge (end of a paragraph, item or run-in heading). Ingestion splits blocks only where it is sure; these
    are the softer places where a person might draw a box, and relevance decides whether to use them;
 2. each segment scores like a region: the coverage-weighted mean of patch relevance over its lines' cells;
-3. with ``lo`` and ``hi`` the lowest and highest segment score on the page, a segment is *hot* when its
-   score reaches ``lo + run_alpha * (hi - lo)``;
+3. a block is cut only when its segments differ: its best and worst segment scores must be at least
+   ``MIN_CONTRAST`` (a quarter) of the page's segment-score range apart. Then a segment is *hot* when its
+   score reaches ``lo + run_alpha * (hi - lo)``, ``lo`` and ``hi`` being the block's worst and best segment;
 4. the run goes from the block's first to its last hot segment (segments in between come along) and is
-   handed over when it is not the whole block. No hot segment, or hot segments at both ends (relevance
-   spread over the block): the block stays whole. A clean paragraph is one segment and always stays whole.
+   handed over when it is not the whole block. Hot segments at both ends (relevance spread over the block)
+   or too little contrast: the block stays whole. A clean paragraph is one segment and always stays whole.
 
-A patch cell is about two text lines tall at the models' usual resolution (a 31-row grid on a letter page:
-25 pt per row, 12.5 pt per line of 10 pt text), which is why runs are made of segments rather than of single
-lines scored one by one: a line sharing a cell row with the answer scores like the answer.
+The cut is relative to the block, not the page, because a patch cell is about two text lines tall at the
+models' usual resolution (a 31-row grid on a letter page: 25 pt per row, 12.5 pt per line of 10 pt text):
+the items next to the answer share its cells and score more than half of its excess over the page's
+background, but still clearly less than the answer. For the same reason runs are made of segments rather
+than of single lines scored one by one: a line sharing a cell row with the answer scores like the answer.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ from .options import GroundingOptions
 from .relevance import region_coverage
 from .tables import centre_inside
 
-_EPS = 1e-9  # float slack so that run_alpha=1 keeps the page's best line hot
+_EPS = 1e-9  # float slack so that run_alpha=1 keeps the block's best segment hot
+MIN_CONTRAST = 0.25  # a block is cut only when its segments differ by this share of the page's score range
 
 
 @dataclass(frozen=True)
@@ -117,15 +121,22 @@ def segment_scores(relevance_map: np.ndarray, cov: np.ndarray, spans: Sequence[t
     return np.divide(seg_cov @ flat, area, out=np.full(len(spans), np.nan), where=area > 0)
 
 
-def hot_span(scores: np.ndarray, lo: float, hi: float, alpha: float) -> tuple[int, int] | None:
-    """``(first, last)`` segment positions from the block's first to its last hot segment (score
-    ``>= lo + alpha * (hi - lo)``), or None when the block stays whole: no hot segment, a flat page
-    (``hi <= lo``), or every segment in the span. ``scores``: ``(n_segments,)``, NaN never hot."""
-    n = scores.shape[0]
-    if n < 2 or not hi > lo:
+def hot_span(scores: np.ndarray, page_range: float, alpha: float) -> tuple[int, int] | None:
+    """``(first, last)`` positions of a block's first and last hot segment, or None when it stays whole.
+
+    ``scores``: ``(n_segments,)`` (NaN: covers no cell, never hot). With ``lo``/``hi`` the block's lowest and
+    highest segment score, a segment is hot when it reaches ``lo + alpha * (hi - lo)``. None when the block
+    has one segment, when its contrast ``hi - lo`` is under ``MIN_CONTRAST * page_range`` (relevance even
+    over the block, or noise), or when the span is the whole block (hot segments at both ends).
+    """
+    finite = scores[np.isfinite(scores)]
+    if scores.shape[0] < 2 or finite.size == 0 or not page_range > 0:
+        return None
+    lo, hi = float(finite.min()), float(finite.max())
+    if hi - lo < MIN_CONTRAST * page_range:
         return None
     hot = np.flatnonzero(np.nan_to_num(scores, nan=-np.inf) >= lo + alpha * (hi - lo) - _EPS)  # (n_hot,)
-    if hot.size == 0 or (hot[0] == 0 and hot[-1] == n - 1):
+    if hot[0] == 0 and hot[-1] == scores.shape[0] - 1:
         return None
     return int(hot[0]), int(hot[-1])
 
@@ -154,14 +165,14 @@ def line_runs(
     spans = [segments(lines) for lines in per_block]
     covs = [region_coverage(lines, grid) for lines in per_block]  # (n_lines, n_patches) per block
     scores = [segment_scores(relevance_map, cov, sp) for cov, sp in zip(covs, spans, strict=True)]
-    # (n_segments,) per block; every segment of the page sets the range lo..hi
+    # (n_segments,) per block; every segment of the page sets the page's score range
     pooled = np.concatenate([*scores, np.zeros(0)])
     if not np.isfinite(pooled).any():
         return none
-    lo, hi = float(np.nanmin(pooled)), float(np.nanmax(pooled))
+    page_range = float(np.nanmax(pooled) - np.nanmin(pooled))
     out = list(none)
     for i, (block, lines, sp, sc) in enumerate(zip(candidates, per_block, spans, scores, strict=True)):
-        hot = hot_span(sc, lo, hi, options.run_alpha)
+        hot = hot_span(sc, page_range, options.run_alpha)
         if hot is not None:
             first, last = sp[hot[0]][0], sp[hot[1]][1]
             relevance = float(segment_scores(relevance_map, covs[i], [(first, last)])[0])
