@@ -43,6 +43,7 @@ from .relevance import region_coverage
 from .tables import centre_inside
 
 _EPS = 1e-9  # float slack so that run_alpha=1 keeps the block's best segment hot
+SHORT_LINE = 1 / 3  # a line ending this share of the block's width before its right edge ends a unit
 MIN_CONTRAST = 0.25  # a block is cut only when its segments differ by this share of the page's score range
 
 
@@ -89,8 +90,8 @@ def segments(lines: Sequence[Region]) -> list[tuple[int, int]]:
     """Cut a block's lines (reading order) into segments, ``[(first, last), ...]`` 0-based inclusive.
 
     A segment starts after a line that ends short of the block's right edge by more than ``max(2 h, width /
-    4)`` (the end of a paragraph, an item or a run-in heading; ragged-right lines end within a word of the
-    edge), and where the left edge steps: in a block whose first line sits at the left edge and some later
+    3)`` (the end of a paragraph, an item or a run-in heading; ragged-right lines end within a word of the
+    edge, and a long word is a quarter of a narrow column), and where the left edge steps: in a block whose first line sits at the left edge and some later
     lines are indented (a hanging list), at a line back at the left edge after an indented one (the next
     item); otherwise, at an indented line after one at the left edge (a first-line indent). A line is
     indented when it starts at least ``h / 2`` right of the block's left edge; ``h``: median line height.
@@ -103,7 +104,7 @@ def segments(lines: Sequence[Region]) -> list[tuple[int, int]]:
     hanging = not indented[0] and any(indented)
     starts = [0]
     for k in range(1, len(lines)):
-        short = right - lines[k - 1].bbox.x1 > max(2 * h, 0.25 * (right - left))
+        short = right - lines[k - 1].bbox.x1 > max(2 * h, SHORT_LINE * (right - left))
         step = indented[k - 1] and not indented[k] if hanging else indented[k] and not indented[k - 1]
         if short or step:
             starts.append(k)
