@@ -124,6 +124,7 @@ def _read_page(
         source="text_layer",
         rules=layer.rules,
         images=layer.images,
+        drawings=layer.drawings,
         rotation=layer.rotation,
     )
     return out, False
