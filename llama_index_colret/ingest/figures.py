@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .layout import Box, Line
-from .thresholds import DRAWING_JOIN, MAX_TEXT_IN_FIGURE, MIN_FIGURE_SIDE, SHORT_WORDS
+from .thresholds import DRAWING_JOIN, MAX_FIGURE_AREA, MAX_ON_TABLE, MAX_TEXT_IN_FIGURE, MIN_FIGURE_SIDE, SHORT_WORDS
 
-MAX_FIGURE_AREA = 0.85  # fraction of the page
 MAX_SHAPES = 3000  # the largest shapes of a page dense with paths are enough to find its drawings
 CAPTION_RE = re.compile(r"^\s*(figure|fig\.|chart|graph|image|photo|plate|map|exhibit|diagram)\s*\S", re.I)
 
@@ -91,7 +90,7 @@ def vector_figures(
     for label in np.unique(labels[: len(shapes)]):
         member = arr[labels == label]  # (k, 4)
         box = _clip(Box(member[:, 0].min(), member[:, 1].min(), member[:, 2].max(), member[:, 3].max()), width, height)
-        if not _sized(box, h, page) or any(_overlap(box, t) > 0.5 * _area(box) for t in avoid):
+        if not _sized(box, h, page) or any(_overlap(box, t) > MAX_ON_TABLE * _area(box) for t in avoid):
             continue
         ink = sum(_overlap(ln.ink, box) for ln in lines)
         if ink <= MAX_TEXT_IN_FIGURE * _area(box):

@@ -42,6 +42,7 @@ from .thresholds import (
     MAX_USUAL_GAP,
     PARA_EXTRA,
     ROW_TOL,
+    SHORT_FRACTION,
     SHORT_LINE,
     SHORT_WORDS,
     SIZE_RATIO,
@@ -307,7 +308,9 @@ def _starts_paragraph(box: Box, part: Block, ln: Line, nxt: Line | None) -> bool
     h = max(prev.h, ln.h)
     if is_marker(ln.words[0].text):
         return True
-    short = box.x1 - prev.x1 > max(SHORT_LINE * h, 0.25 * (box.x1 - box.x0))  # ragged-right lines are not short
+    short = box.x1 - prev.x1 > max(
+        SHORT_LINE * h, SHORT_FRACTION * (box.x1 - box.x0)
+    )  # ragged-right lines are not short
     indent = INDENT_MIN * h <= ln.x0 - prev.x0 <= INDENT_MAX * h
     if indent and short:
         return True
@@ -321,5 +324,5 @@ def _starts_paragraph(box: Box, part: Block, ln: Line, nxt: Line | None) -> bool
         ln.styled
         and not prev.styled
         and all(w.style & BOLD for w in ln.words)
-        and box.x1 - ln.x1 > 0.25 * (box.x1 - box.x0)
+        and box.x1 - ln.x1 > SHORT_FRACTION * (box.x1 - box.x0)
     )

@@ -23,10 +23,10 @@ from .thresholds import (
     CAPTION_GAP,
     CAPTION_OVERLAP,
     LINE_GAP,
+    MIN_RULE_LENGTH,
+    RULE_MAX_THICKNESS,
     RULE_TOL,
 )
-
-RULE_MAX_THICKNESS = 3.0  # in points: thicker shapes are boxes, not rules
 
 
 def split_rules(rules: Sequence[Box], min_length: float) -> tuple[list[Box], list[Box]]:
@@ -57,7 +57,7 @@ def _caption(fig: Figure, blocks: Sequence[Block], h: float) -> str:
 
 def _tables(lines: list[Line], rules: Sequence[Box], h: float) -> tuple[list[Table], list[Line]]:
     """Ruled and aligned tables of a page, and the lines outside them."""
-    h_rules, v_rules = split_rules(rules, min_length=3.0)
+    h_rules, v_rules = split_rules(rules, min_length=MIN_RULE_LENGTH)
     tables: list[Table] = find_ruled_tables(lines, h_rules, v_rules, tol=max(2.0, RULE_TOL * h))
     in_table = {id(ln) for t in tables for ln in t.lines}
     free = [ln for ln in lines if id(ln) not in in_table]
@@ -69,7 +69,7 @@ def _tables(lines: list[Line], rules: Sequence[Box], h: float) -> tuple[list[Tab
 def _order(words: Sequence[Word], rules: Sequence[Box], images: Sequence[Box], drawings: Sequence[Box],
            width: float, height: float) -> list:  # fmt: skip
     """Lines, tables, figures and blocks of a page, the top-level units in reading order."""
-    lines = group_lines(words, split_rules(rules, min_length=3.0)[1])
+    lines = group_lines(words, split_rules(rules, min_length=MIN_RULE_LENGTH)[1])
     h = typical_height(lines)
     tables, free = _tables(lines, rules, h)
     figures = image_figures(images, h, width, height)

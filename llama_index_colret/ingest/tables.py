@@ -15,11 +15,14 @@ from statistics import median
 import numpy as np
 
 from .layout import Box, Line
-from .thresholds import TABLE_ROW_GAP
-
-MAX_WORDS_PER_RULED_CELL = 6.0  # cells of prose length mean a framed text area, not a table
-MAX_WORDS_PER_CELL = 4.0  # aligned-column rows have short cells; prose columns have long lines
-MIN_ALIGNED_ROWS = 3
+from .thresholds import (
+    INDENT_MIN,
+    MAX_WORDS_PER_CELL,
+    MAX_WORDS_PER_RULED_CELL,
+    MIN_ALIGNED_ROWS,
+    MIN_TABLE_FILL,
+    TABLE_ROW_GAP,
+)
 
 
 @dataclass
@@ -174,7 +177,7 @@ def _as_table(run: list[list[Line]], col_gap: float) -> Table | None:
             cells[c] = ln.text
         filled += sum(1 for t in cells if t)
         rows.append(cells)
-    if filled < 0.6 * len(rows) * len(cols):
+    if filled < MIN_TABLE_FILL * len(rows) * len(cols):
         return None
     lines = [ln for row in run for ln in row]
     return Table(Box.around(lines), rows, lines, ruled=False)
@@ -186,7 +189,7 @@ def find_aligned_tables(lines: Sequence[Line], h: float, col_gap: float) -> list
     starts = column_starts(lines, h)
     bands: dict[int, list[Line]] = {}
     for ln in lines:
-        bands.setdefault(bisect_right(starts, ln.x0 + 0.5 * h), []).append(ln)
+        bands.setdefault(bisect_right(starts, ln.x0 + INDENT_MIN * h), []).append(ln)
     return [t for band in sorted(bands) for t in _aligned_in(bands[band], h, col_gap)]
 
 

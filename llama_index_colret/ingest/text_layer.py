@@ -18,9 +18,8 @@ import pypdfium2.raw as pdfium_c
 
 from ..geometry import BBox
 from .layout import Box, Word
-from .thresholds import WORD_BASELINE_JUMP, WORD_GAP
+from .thresholds import MIN_RULE_LENGTH, WORD_BASELINE_JUMP, WORD_GAP
 
-MIN_RULE_LENGTH = 3.0  # points
 MAX_EDGES = 20000  # a page drawn from tens of thousands of segments is a drawing, not a table
 _SPACES = {0x20, 0xA0, 0x09, 0x0A, 0x0D, 0x3000, 0xFEFF} | set(range(0x2000, 0x200C))
 
