@@ -6,7 +6,7 @@ region scores, candidates including hot-spot figures); `select` picks regions ov
 """
 
 from .granularity import LineRun
-from .ground import PageGrounding, ground_page, ground_vectors, normalised_page_score, regions_at_level
+from .ground import PageGrounding, ground_page, ground_vectors, normalised_page_score
 from .hotspots import connected_components, hot_cells, hotspots
 from .options import GroundingOptions
 from .relevance import patch_relevance, region_coverage, region_relevance, similarity
@@ -31,7 +31,6 @@ __all__ = [
     "patch_relevance",
     "region_coverage",
     "region_relevance",
-    "regions_at_level",
     "select",
     "similarity",
     "table_rows",

@@ -91,10 +91,11 @@ def segments(lines: Sequence[Region]) -> list[tuple[int, int]]:
 
     A segment starts after a line that ends short of the block's right edge by more than ``max(2 h, width /
     3)`` (the end of a paragraph, an item or a run-in heading; ragged-right lines end within a word of the
-    edge, and a long word is a quarter of a narrow column), and where the left edge steps: in a block whose first line sits at the left edge and some later
-    lines are indented (a hanging list), at a line back at the left edge after an indented one (the next
-    item); otherwise, at an indented line after one at the left edge (a first-line indent). A line is
-    indented when it starts at least ``h / 2`` right of the block's left edge; ``h``: median line height.
+    edge, and a long word is a quarter of a narrow column), and where the left edge steps: in a block whose
+    first line sits at the left edge and some later lines are indented (a hanging list), at a line back at
+    the left edge after an indented one (the next item); otherwise, at an indented line after one at the
+    left edge (a first-line indent). A line is indented when it starts at least ``h / 2`` right of the
+    block's left edge; ``h``: the median line height.
     """
     if not lines:
         return []

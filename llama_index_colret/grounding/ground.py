@@ -12,7 +12,7 @@ import numpy as np
 
 from ..embed.types import PageEmbedding, QueryEmbedding
 from ..geometry import PatchGrid
-from ..ingest.page import Region
+from ..ingest.page import Region, regions_at
 from .granularity import LineRun, line_runs
 from .hotspots import hotspots
 from .options import GroundingOptions
@@ -62,11 +62,6 @@ class PageGrounding:
         return int(idx[np.argmax(self.scores[idx])])
 
 
-def regions_at_level(regions: Sequence[Region], level: str) -> list[Region]:
-    """Regions of one level in their given (reading) order; figures and tables belong to every level."""
-    return [r for r in regions if r.level == level or r.kind != "text"]
-
-
 def normalised_page_score(query_vectors: np.ndarray, page_vectors: np.ndarray) -> float:
     """Normalised MaxSim: ``sum_i max_j (Q . D^T)_ij / n_query_tokens`` over all stored page vectors."""
     q = np.asarray(query_vectors, dtype=np.float32)
@@ -88,7 +83,7 @@ def ground_vectors(
 ) -> PageGrounding:
     """Ground a page given raw arrays: ``patch_vectors`` is ``(n_rows * n_cols, dim)`` in raster order."""
     rmap = patch_relevance(query_vectors, patch_vectors, grid, augmentation_mask, options)  # (n_rows, n_cols)
-    base = expand_large_tables(regions_at_level(regions, options.level), regions, options.table_max_tokens)
+    base = expand_large_tables(regions_at(regions, options.level), regions, options.table_max_tokens)
     cov = region_coverage(base, grid)  # (n_regions, n_patches)
     spots = hotspots(rmap, base, grid, options, coverage=cov)
     candidates = base + spots

@@ -10,6 +10,7 @@ turned into the displayed frame with `BBox.rotated`. Callers hold `PDFIUM_LOCK` 
 from __future__ import annotations
 
 import ctypes
+import re
 from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
@@ -17,8 +18,8 @@ import pypdfium2.raw as pdfium_c
 
 from ..geometry import BBox
 from .layout import Box, Word
+from .thresholds import MIN_RULE_LENGTH, WORD_BASELINE_JUMP, WORD_GAP
 
-MIN_RULE_LENGTH = 3.0  # points
 MAX_EDGES = 20000  # a page drawn from tens of thousands of segments is a drawing, not a table
 _SPACES = {0x20, 0xA0, 0x09, 0x0A, 0x0D, 0x3000, 0xFEFF} | set(range(0x2000, 0x200C))
 
@@ -32,6 +33,7 @@ class TextLayer:
     words: list[Word] = field(default_factory=list)
     rules: list[Box] = field(default_factory=list)
     images: list[Box] = field(default_factory=list)
+    drawings: list[Box] = field(default_factory=list)  # vector shapes other than rules: paths, shadings, forms
     n_chars: int = 0  # printable, non-space characters with a box
     rotation: int = 0  # clockwise turn from this frame to the displayed page
 
@@ -59,28 +61,67 @@ class _Frame:
         return Box(*bb.to_points(self.width, self.height))
 
 
-def _chars(textpage: pdfium.PdfTextPage) -> list[tuple[int, tuple[float, float, float, float]]]:
-    """``(unicode, loose box in user space)`` of every character; spaces and controls as ``(32, ())``."""
-    out = []
+Rect = tuple[float, float, float, float]
+Char = tuple[int, Rect, Rect, int]  # (unicode, loose box, tight box, style bits), boxes in user space
+BOLD, ITALIC = 1, 2  # style bits of a character (from its font)
+_FORCE_BOLD, _ITALIC_FLAG = 1 << 18, 1 << 6  # PDF font descriptor flags
+_BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi", re.I)
+_ITALIC_NAME = re.compile(r"italic|oblique", re.I)
+_NAME = ctypes.create_string_buffer(256)
+
+
+def _style(textpage: pdfium.PdfTextPage, i: int) -> int:
+    """Bold/italic bits of character ``i`` from its font: weight, descriptor flags and name (font size
+    reads 1.0 in files that scale text with the text matrix, so size is no signal)."""
+    flags = ctypes.c_int()
+    n = pdfium_c.FPDFText_GetFontInfo(textpage.raw, i, _NAME, len(_NAME), ctypes.byref(flags))
+    name = _NAME.value.decode("latin-1") if 0 < n <= len(_NAME) else ""
+    weight = pdfium_c.FPDFText_GetFontWeight(textpage.raw, i)  # -1 when unknown
+    bold = weight >= 600 or flags.value & _FORCE_BOLD or _BOLD_NAME.search(name)
+    italic = flags.value & _ITALIC_FLAG or _ITALIC_NAME.search(name)
+    return (BOLD if bold else 0) | (ITALIC if italic else 0)
+
+
+def _chars(textpage: pdfium.PdfTextPage) -> list[Char]:
+    """Every character with its loose and tight (ink) boxes; spaces and empty controls as ``(32, ...)``.
+
+    A control character drawn with a real glyph (symbol-font bullets whose Unicode reads U+0002) is a
+    bullet. The font style is read once per word (at the first character after a space)."""
+    out: list[Char] = []
+    style, word_start = 0, True
     for i in range(pdfium_c.FPDFText_CountChars(textpage.raw)):
         u = pdfium_c.FPDFText_GetUnicode(textpage.raw, i)
+        if u < 0x20 and u not in (0x09, 0x0A, 0x0D):
+            tight = textpage.get_charbox(i)
+            u = 0x2022 if tight[2] > tight[0] and tight[3] > tight[1] else 32
         if u in _SPACES or u < 0x20 or u in (0xFFFD, 0xFFFE, 0xFFFF):
-            out.append((32, ()))
-        else:
-            out.append((u, textpage.get_charbox(i, loose=True)))
+            out.append((32, (), (), 0))  # type: ignore[arg-type]
+            word_start = True
+            continue
+        if word_start:
+            style, word_start = _style(textpage, i), False
+        out.append((u, textpage.get_charbox(i, loose=True), textpage.get_charbox(i), style))
     return out
 
 
-def text_rotation(chars: list[tuple[int, tuple[float, float, float, float]]], default: int) -> int:
+def is_rtl(u: int) -> bool:
+    """Whether a code point belongs to a right-to-left script (Hebrew, Arabic, Syriac, Thaana, N'Ko, ...)."""
+    return 0x0590 <= u <= 0x08FF or 0xFB1D <= u <= 0xFDFF or 0xFE70 <= u <= 0xFEFF
+
+
+def text_rotation(chars: list[Char], default: int) -> int:
     """The clockwise turn of the unrotated page that makes most text run left to right (0/90/180/270),
-    voted by the step from each character to the next; ``default`` when there is no evidence."""
+    voted by the step from each character to the next; ``default`` when there is no evidence. A leftward
+    step between two right-to-left letters is upright text (Arabic, Hebrew), not text turned 180 degrees."""
     votes = {0: 0, 90: 0, 180: 0, 270: 0}
-    prev = None
-    for u, b in chars:
+    prev, prev_u = None, 32
+    for u, b, _, _ in chars:
         if u == 32:
             prev = None
             continue
-        if prev is not None:
+        if prev is not None and is_rtl(u) and is_rtl(prev_u):
+            votes[0] += 1
+        elif prev is not None:
             dx = (b[0] + b[2] - prev[0] - prev[2]) / 2  # user space: x right, y up
             dy = (b[1] + b[3] - prev[1] - prev[3]) / 2
             size = max(b[2] - b[0], b[3] - b[1], prev[2] - prev[0], prev[3] - prev[1], 1e-6)
@@ -89,37 +130,52 @@ def text_rotation(chars: list[tuple[int, tuple[float, float, float, float]]], de
                     votes[0 if dx > 0 else 180] += 1
                 else:  # text running up the unrotated page reads left to right after a 90 degree turn
                     votes[90 if dy > 0 else 270] += 1
-        prev = b
+        prev, prev_u = b, u
     best = max(votes, key=lambda r: votes[r])
     return best if votes[best] > 0 else default
 
 
-def _words(chars: list[tuple[int, tuple[float, float, float, float]]], frame: _Frame) -> tuple[list[Word], int]:
-    """Characters -> words: cut at spaces, at jumps backwards or to another baseline, and at wide gaps."""
+def _words(chars: list[Char], frame: _Frame) -> tuple[list[Word], int]:
+    """Characters -> words: cut at spaces, at jumps backwards or to another baseline, and at wide gaps.
+
+    Right-to-left letters continue a word leftwards; a word keeps its characters in logical order, its
+    loose box for layout and its tight box as ink."""
     words: list[Word] = []
-    run: list[tuple[str, Box]] = []
+    run: list[tuple[str, Box, Box, int]] = []  # (character, loose box, ink box, style bits)
     n_text = 0
+    rtl = False
 
     def flush() -> None:
         if run:
-            words.append(Word("".join(c for c, _ in run), *_union([b for _, b in run])))
+            style = run[0][3]
+            for *_, st in run:
+                style &= st  # a word is bold or italic when all its characters are
+            ink = _union([i for _, _, i, _ in run])
+            words.append(Word("".join(c for c, *_ in run), *_union([b for _, b, _, _ in run]), ink, style, rtl))
             run.clear()
 
-    for u, rect in chars:
+    for u, rect, tight, style in chars:
         if u == 32:
             flush()
             continue
         box = frame.box(*rect)
         if box.x1 - box.x0 <= 0 and box.y1 - box.y0 <= 0:
             continue
+        ink = frame.box(*tight) if tight[2] > tight[0] and tight[3] > tight[1] else box
         n_text += 1
         if run:
             prev = run[-1][1]
             h = max(prev.y1 - prev.y0, box.y1 - box.y0, 1e-6)
-            jump = abs((box.y0 + box.y1) - (prev.y0 + prev.y1)) / 2 > 0.5 * h
-            if jump or box.x0 - prev.x1 > 0.25 * h or box.x1 < prev.x0:
+            jump = abs((box.y0 + box.y1) - (prev.y0 + prev.y1)) / 2 > WORD_BASELINE_JUMP * h
+            if rtl and is_rtl(u):
+                apart = prev.x0 - box.x1 > WORD_GAP * h or box.x0 > prev.x1
+            else:
+                apart = box.x0 - prev.x1 > WORD_GAP * h or box.x1 < prev.x0
+            if jump or apart:
                 flush()
-        run.append((chr(u) if u < 0x110000 else "\ufffd", box))
+        if not run:
+            rtl = is_rtl(u)
+        run.append((chr(u) if u < 0x110000 else "\ufffd", box, ink, style))
     flush()
     return words, n_text
 
@@ -177,11 +233,18 @@ def read_text_layer(page: pdfium.PdfPage) -> TextLayer:
     words, n_chars = _words(chars, frame)
     layer = TextLayer(frame.width, frame.height, words, n_chars=n_chars, rotation=(page_rotation - rot) % 360)
     n_edges = 0
-    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=0):
+    kinds = [pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_SHADING,
+             pdfium_c.FPDF_PAGEOBJ_FORM]  # fmt: skip
+    for obj in page.get_objects(filter=kinds, max_depth=0):
         if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
             layer.images.append(frame.box(*obj.get_bounds()))
+        elif obj.type != pdfium_c.FPDF_PAGEOBJ_PATH:
+            layer.drawings.append(frame.box(*obj.get_bounds()))
         elif n_edges < MAX_EDGES:
             edges = _path_edges(obj)
             n_edges += len(edges)
             layer.rules += [frame.box(*e) for e in edges]
+            box = frame.box(*obj.get_bounds())
+            if min(box.x1 - box.x0, box.y1 - box.y0) > MIN_RULE_LENGTH:  # a shape, not a line
+                layer.drawings.append(box)
     return layer

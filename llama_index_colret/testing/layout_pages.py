@@ -245,14 +245,27 @@ def _justified(s: _Sheet, words: list[str], x: float, right: float, baseline: fl
     return BBox.union_of(boxes)
 
 
+def _full_lines(s: _Sheet, seed: int, width: float, indent: float) -> list[str] | None:
+    """Wrapped lines of a filler paragraph of 40+ words, cut at the first length whose every line (the last
+    too) is at least 94 % full, so justifying spreads words by less than a space; None when none is."""
+    words = _texts(1, 100, seed)[0].split()
+    for n in range(40, len(words)):
+        lines = s.wrap(" ".join(words[:n]), width, first_width=width - indent)
+        widths = [s.width(ln) + (indent if i == 0 else 0.0) for i, ln in enumerate(lines)]
+        if len(lines) > 1 and min(widths) >= 0.94 * width:
+            return lines
+    return None
+
+
 def justified_indent_page(path: str | Path) -> Built:
     """Justified paragraphs with an 18 pt first-line indent, no gap between them, and every line (the last
     of each paragraph too) running to the right margin, as in books and two-column papers."""
     s = _Sheet(Path(path))
     y = 80.0
-    for text in _texts(5, 60, 41):
+    paragraphs = [p for p in (_full_lines(s, seed, RIGHT - LEFT, 18.0) for seed in range(41, 441)) if p][:5]
+    for wrapped in paragraphs:
         lines = []
-        for i, ln in enumerate(s.wrap(text, RIGHT - LEFT, first_width=RIGHT - LEFT - 18.0)):
+        for i, ln in enumerate(wrapped):
             lines.append(LineTruth(ln, _justified(s, ln.split(), LEFT + (18.0 if i == 0 else 0.0), RIGHT, y)))
             y += LEADING
         s.add("text", "paragraph", lines)
