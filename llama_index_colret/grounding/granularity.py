@@ -165,8 +165,11 @@ def line_runs(
         return none
     per_block = block_lines(candidates, regions)
     spans = [segments(lines) for lines in per_block]
-    covs = [region_coverage(lines, grid) for lines in per_block]  # (n_lines, n_patches) per block
-    scores = [segment_scores(relevance_map, cov, sp) for cov, sp in zip(covs, spans, strict=True)]
+    flat = [ln for lines in per_block for ln in lines]
+    bounds = np.cumsum([0, *(len(lines) for lines in per_block)])  # (n_blocks + 1,) line offsets
+    cov = region_coverage(flat, grid)  # (n_lines_on_page, n_patches), one call for the page
+    covs = [cov[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]  # (n_lines, n_patches) per block
+    scores = [segment_scores(relevance_map, c, sp) for c, sp in zip(covs, spans, strict=True)]
     # (n_segments,) per block; every segment of the page sets the page's score range
     pooled = np.concatenate([*scores, np.zeros(0)])
     if not np.isfinite(pooled).any():
