@@ -1,11 +1,12 @@
 """Adaptive granularity: hand over the run of a block's lines where the relevance concentrates (pure math).
 
-A block stays the unit of layout and of scoring (its score, rank and selection do not change), but what the
-generator gets may be a contiguous run of the block's lines: one item of a list that ingestion merged, one
-paragraph of a merged block, the relevant lines of a long block. Lines are not stored twice: ingestion
-already emits each text block followed by its ``line`` regions (`ingest.regions.build_regions`), and the
-store keeps that list, so a block's lines are found at query time as the line regions that follow it and
-lie inside its box.
+A block stays the unit of layout, but what the generator gets may be a contiguous run of the block's lines:
+one item of a list that ingestion merged, one paragraph of a block set without a gap, a run-in heading
+without its body. The trimmed candidate then scores as its run (as the block ingestion would have cut would
+score), costs the run's tokens, and its box is the union of the run's lines. Lines are not stored twice:
+ingestion already emits each text block followed by its ``line`` regions (`ingest.regions.build_regions`),
+and the store keeps that list, so a block's lines are found at query time as the line regions that follow
+it and lie inside its box.
 
 The rule (`line_runs`):
 

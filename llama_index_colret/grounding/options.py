@@ -17,10 +17,13 @@ Defaults and why:
 - ``granularity="adaptive"``, ``run_alpha=0.5``: a selected block is handed over as the run of its line
   segments where the relevance concentrates (see `grounding.granularity`), because ingestion cannot always
   split what a person would box (list items, a run-in heading and its body, paragraphs set without a gap),
-  and a merged block hands the generator several times the text of its answer. Half of the page's
-  segment-score range makes a segment hot (the same cut as ``relative_alpha``). The block's score is kept
-  (not the run's), so scores stay comparable across pages: scoring runs would act like a max over parts
-  and lift noise on weak pages. ``granularity="block"`` hands over whole blocks.
+  and a merged block hands the generator several times the text of its answer. Half of the block's
+  segment-score range makes a segment hot (the same cut as ``relative_alpha``), once the block's segments
+  differ by a quarter of the page's range. A trimmed block scores as its run, the block ingestion would
+  have cut: a one-line heading merged into a five-line block is otherwise averaged away and never selected.
+  ``granularity="block"`` hands over whole blocks. On `benchmarks/grounding.py` with ``main``'s ingestion
+  this lifts hit@0.5 from 75% to 92% and top-1 IoU >= 0.5 from 74% to 90% while handing over 18% instead
+  of 21% of the tokens of all regions.
 """
 
 from __future__ import annotations
@@ -67,8 +70,8 @@ class GroundingOptions:
     cost charged for a figure crop in the budget.
     Granularity (``level="block"`` only): ``granularity="adaptive"`` hands over a contiguous run of a text
     block's line segments instead of the whole block, from its first to its last hot segment (score
-    ``>= lo + run_alpha * (hi - lo)`` over the page's segment scores), when that is not the whole block;
-    ``"block"``: whole blocks.
+    ``>= lo + run_alpha * (hi - lo)``, ``lo``/``hi`` the block's worst and best segment), when that is not
+    the whole block; ``"block"``: whole blocks.
     """
 
     patch_reduce: PatchReduce = "max"
