@@ -161,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     if totals.total:
         by_label = ", ".join(f"{k} {totals.matched[k]}/{totals.total[k]}" for k in sorted(totals.total))
         n, m = sum(totals.total.values()), sum(totals.matched.values())
+        pure = 100 * totals.pure / max(totals.with_tokens, 1)
         print(f"docbank total: {m}/{n} elements matched at IoU >= {MATCH_IOU} ({100 * m / n:.0f} %: {by_label}); "
-              f"{totals.pure}/{totals.with_tokens} blocks of one label ({100 * totals.pure / max(totals.with_tokens, 1):.0f} %)")  # fmt: skip
+              f"{totals.pure}/{totals.with_tokens} blocks of one label ({pure:.0f} %)")  # fmt: skip
     return 0
 
 
