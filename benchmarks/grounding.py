@@ -14,7 +14,7 @@ and the answer "kept" (at least half its area under the selection). Acceptance (
 on all pages: hit@0.5 >= 95%, top1@0.5 >= 85%, tokens <= 20% of all regions. The script exits 1 when a
 target is missed, after a small sweep of option values.
 
-Run: ``python benchmarks/grounding.py`` (a few seconds on 2 cores); ``--grid tiled`` uses a ColModernVBert-like
+Run: ``python benchmarks/grounding.py`` (about 25 s on 2 cores); ``--grid tiled`` uses a ColModernVBert-like
 tiled grid; ``--json FILE`` writes the full report.
 """
 
