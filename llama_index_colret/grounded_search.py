@@ -133,7 +133,8 @@ def crop(record: PageRecord, bbox: BBox, padding: float = 0.0) -> Image.Image:
 
 
 def region_dict(hit: GroundedHit, selected: SelectedRegion) -> dict[str, Any]:
-    """One selected region as plain JSON: text, boxes (normalised and in PDF points), scores, page."""
+    """One selected region as plain JSON: text, boxes (normalised and in PDF points), scores, page, and the
+    granularity handed over (``"block"``, or ``"lines"`` with the 1-based ``lines`` range of ``block_lines``)."""
     rec, region = hit.record, selected.region
     return {
         "text": region.text,
@@ -148,6 +149,7 @@ def region_dict(hit: GroundedHit, selected: SelectedRegion) -> dict[str, Any]:
         "page_number": rec.page_number,
         "file_name": rec.file_name,
         "doc_id": rec.doc_id,
+        **selected.granularity_metadata(),
     }
 
 

@@ -17,7 +17,6 @@ from PIL import Image, ImageDraw, ImageFont
 
 from llama_index_colret.geometry import BBox, PatchGrid, coverage_matrix
 from llama_index_colret.ingest.pdf import load_pdf
-from llama_index_colret.ingest.render import render_pages
 from llama_index_colret.testing.pdfgen import PageSpec, make_pdf, sample_paragraphs
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "img" / "geometry.png"
@@ -29,7 +28,7 @@ def page_and_region(dpi: int) -> tuple[Image.Image, BBox]:
         pdf = Path(tmp) / "page.pdf"
         make_pdf(pdf, [PageSpec(paragraphs=sample_paragraphs(4, words_per_paragraph=40))])
         page = load_pdf(pdf)[0]
-        image = render_pages(pdf, [1], dpi=dpi)[0]
+        image = page.render(dpi)
     return image, page.regions_at("block")[1].bbox
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from llama_index_colret.errors import PDFError
 from llama_index_colret.ingest.pdf import load_pdf
-from llama_index_colret.ingest.render import render_pages
+from llama_index_colret.ingest.render import iter_page_images
 from llama_index_colret.testing.pdfgen import PageSpec, make_pdf, sample_paragraphs
 
 
@@ -77,15 +77,15 @@ def test_bad_arguments(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="ocr must be one of"):
         load_pdf(path, ocr="sometimes")  # type: ignore[arg-type]
     with pytest.raises(PDFError, match="page 3 does not exist"):
-        render_pages(path, [3])
+        list(iter_page_images(path, [3]))
 
 
-def test_render_pages_matches_sizes_and_backends(tmp_path: Path) -> None:
+def test_page_images_match_sizes_and_backends(tmp_path: Path) -> None:
     path = tmp_path / "three.pdf"
     make_pdf(path, [PageSpec(paragraphs=sample_paragraphs(1)), PageSpec(page_size="landscape"), PageSpec()])
-    images = render_pages(path, [1, 2, 3], dpi=72)
+    images = [im for _, im in iter_page_images(path, [1, 2, 3], dpi=72)]
     assert [im.size for im in images] == [(612, 792), (792, 612), (612, 792)]
-    poppler = render_pages(path, [2, 3], dpi=72, backend="poppler")
+    poppler = [im for _, im in iter_page_images(path, [2, 3], dpi=72, backend="poppler")]
     assert [im.size for im in poppler] == [(792, 612), (612, 792)]
     pages = load_pdf(path)
     assert pages[1].render(dpi=72).size == (792, 612)

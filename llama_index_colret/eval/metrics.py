@@ -6,6 +6,9 @@ G the ground-truth boxes, all normalised `BBox`es:
 - **best-selected IoU** of a GT box g: ``max_{s in S} IoU(s, g)`` (0 when nothing is selected). The page
   value is the mean over its GT boxes, and the **hit rate at t** is the fraction of its GT boxes whose
   best-selected IoU is ``>= t``. Selecting more regions can only raise it: it ignores precision.
+- **top-1 IoU**: ``max_{g in G} IoU(s_1, g)`` of the first-ranked selected region ``s_1`` (0 when nothing
+  is selected), and **top1@t**: whether it reaches ``t``. Unlike hit@t it falls when the best region is
+  found but ranked below a worse one, or when the first region is too coarse (a whole list for one item).
 - **precision / recall** of the selection, by *coverage* with one threshold ``tau`` (default 0.5): a
   selected region is a true positive when ``>= tau`` of its own area lies inside the union of G; a GT
   box is recalled when ``>= tau`` of its area lies inside the union of S. Coverage, not IoU, because
@@ -52,9 +55,8 @@ COVERAGE: float = 0.5
 
 @dataclass(frozen=True)
 class PageCase:
-    """One evidence page to score: selected, candidate and ground-truth boxes, and optional token counts.
-
-    ``selected_tokens`` are the generator tokens of the selected regions, ``region_tokens`` those of all
+    """One evidence page to score: selected (in rank order), candidate and ground-truth boxes, and optional
+    token counts. ``selected_tokens`` are the generator tokens of the selected regions, ``region_tokens`` those of all
     candidate regions, ``image_tokens`` those of the full page image.
     """
 
@@ -68,11 +70,13 @@ class PageCase:
 
 @dataclass(frozen=True)
 class PageScore:
-    """Every grounding metric of one evidence page; ``hits`` and ``ceiling_hits`` follow ``thresholds``."""
+    """Every grounding metric of one evidence page; ``hits`` and ``ceiling_hits`` follow ``thresholds``;
+    ``top1_iou`` is the first selected region's (``selected`` is in rank order)."""
 
     thresholds: tuple[float, ...]
     best_iou: float
     hits: tuple[float, ...]
+    top1_iou: float
     published_iou: float
     precision: float
     recall: float
@@ -99,6 +103,7 @@ class PageScore:
         """The quality metrics as flat named floats (``hit@0.5``, ``precision``, ...) for averaging."""
         out = {
             "mean_iou": self.best_iou,
+            "top1_iou": self.top1_iou,
             "precision": self.precision,
             "recall": self.recall,
             "area_precision": self.area_precision,
@@ -114,6 +119,7 @@ class PageScore:
         for t, hit, ceil in zip(self.thresholds, self.hits, self.ceiling_hits, strict=True):
             out[f"hit@{t:g}"] = hit
             out[f"ceiling_hit@{t:g}"] = ceil
+            out[f"top1@{t:g}"] = float(self.top1_iou >= t)
         return out
 
 
@@ -152,6 +158,7 @@ def score_page(case: PageCase, thresholds: Sequence[float] = THRESHOLDS, coverag
         thresholds=tuple(thresholds),
         best_iou=float(best.mean()),
         hits=_hits(best, thresholds),
+        top1_iou=float(iou_matrix(sel[:1], gt).max()) if len(sel) else 0.0,
         published_iou=_matched_mean(best, min(thresholds)),
         precision=float(tp.mean()) if len(sel) else math.nan,
         recall=float(recalled.mean()),

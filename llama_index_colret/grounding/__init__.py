@@ -13,6 +13,7 @@ from .select import SelectedRegion, Selection, select
 
 __all__ = [
     "GroundingOptions",
+    "LineRun",
     "PageGrounding",
     "SelectedRegion",
     "Selection",

@@ -6,14 +6,15 @@ Query-time cost is pure math on vectors that come from the store: no model forwa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..embed.types import PageEmbedding, QueryEmbedding
 from ..geometry import PatchGrid
-from ..ingest.page import Region
+from ..ingest.page import Region, regions_at
 from ..search.maxsim import maxsim
+from .granularity import LineRun, line_runs
 from .hotspots import hotspots
 from .options import GroundingOptions
 from .relevance import patch_relevance, region_coverage, region_relevance
@@ -29,7 +30,9 @@ class PageGrounding:
     ``relevance_map``: ``(n_rows, n_cols)``; ``regions``: candidates in reading order (the page's regions of
     the chosen level, then hot spots); ``scores``: ``(n_candidates,)`` region relevance; ``covered``:
     ``(n_candidates,)`` bool, False for regions that cover no cell (never selected); ``page_score``: the
-    page's normalised retrieval score (MaxSim / query tokens) used in the combined score.
+    page's normalised retrieval score (MaxSim / query tokens) used in the combined score; ``runs``:
+    ``(n_candidates,)`` the `LineRun` adaptive granularity trimmed each candidate to, or None (whole; all
+    None when not given).
     """
 
     relevance_map: np.ndarray
@@ -38,6 +41,18 @@ class PageGrounding:
     covered: np.ndarray
     page_score: float = 0.0
     n_hotspots: int = 0
+    runs: list[LineRun | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.runs:
+            self.runs = [None] * len(self.regions)
+        if len(self.runs) != len(self.regions):
+            raise ValueError(f"{len(self.runs)} line runs for {len(self.regions)} candidate regions")
+
+    def offered(self, i: int) -> Region:
+        """What candidate ``i`` hands the generator: its line run when trimmed, else the candidate itself."""
+        run = self.runs[i]
+        return run.region if run is not None else self.regions[i]
 
     @property
     def best(self) -> int | None:
@@ -46,11 +61,6 @@ class PageGrounding:
         if idx.size == 0:
             return None
         return int(idx[np.argmax(self.scores[idx])])
-
-
-def regions_at_level(regions: Sequence[Region], level: str) -> list[Region]:
-    """Regions of one level in their given (reading) order; figures and tables belong to every level."""
-    return [r for r in regions if r.level == level or r.kind != "text"]
 
 
 def normalised_page_score(query_vectors: np.ndarray, page_vectors: np.ndarray) -> float:
@@ -73,13 +83,17 @@ def ground_vectors(
 ) -> PageGrounding:
     """Ground a page given raw arrays: ``patch_vectors`` is ``(n_rows * n_cols, dim)`` in raster order."""
     rmap = patch_relevance(query_vectors, patch_vectors, grid, augmentation_mask, options)  # (n_rows, n_cols)
-    base = expand_large_tables(regions_at_level(regions, options.level), regions, options.table_max_tokens)
+    base = expand_large_tables(regions_at(regions, options.level), regions, options.table_max_tokens)
     cov = region_coverage(base, grid)  # (n_regions, n_patches)
     spots = hotspots(rmap, base, grid, options)
     candidates = base + spots
     if spots:
         cov = np.concatenate([cov, region_coverage(spots, grid)], axis=0)  # (n_candidates, n_patches)
     scores = region_relevance(rmap, candidates, grid, options, coverage=cov)
+    runs = line_runs(rmap, candidates, regions, grid, options)
+    for i, run in enumerate(runs):
+        if run is not None:
+            scores[i] = run.relevance  # a trimmed candidate scores as the block ingestion would have cut
     return PageGrounding(
         relevance_map=rmap,
         regions=candidates,
@@ -87,6 +101,7 @@ def ground_vectors(
         covered=cov.sum(axis=1) > 0,
         page_score=float(page_score),
         n_hotspots=len(spots),
+        runs=runs,
     )
 
 

@@ -14,6 +14,16 @@ Defaults and why:
   strong region on a weak page outranks the answer), no token budget, hot spots on. On the word-patch double
   (16 paragraph questions, top 3 pages, raster and tiled grids) this keeps the answer region for 16/16
   questions while handing over 30-32% of the tokens of those pages' regions (top_k=5: 42-45%).
+- ``granularity="adaptive"``, ``run_alpha=0.5``: a selected block is handed over as the run of its line
+  segments where the relevance concentrates (see `grounding.granularity`), because ingestion cannot always
+  split what a person would box (list items, a run-in heading and its body, paragraphs set without a gap),
+  and a merged block hands the generator several times the text of its answer. Half of the block's
+  segment-score range makes a segment hot (the same cut as ``relative_alpha``), once the block's segments
+  differ by a quarter of the page's range. A trimmed block scores as its run, the block ingestion would
+  have cut: a one-line heading merged into a five-line block is otherwise averaged away and never selected.
+  ``granularity="block"`` hands over whole blocks. On `benchmarks/grounding.py` with ``main``'s ingestion
+  this lifts hit@0.5 from 75% to 92% and top-1 IoU >= 0.5 from 74% to 90% while handing over 18% instead
+  of 21% of the tokens of all regions.
 """
 
 from __future__ import annotations
@@ -27,12 +37,14 @@ from ..errors import GroundingError
 PatchReduce = Literal["max", "mean", "votes"]
 RegionReduce = Literal["mean", "max", "quantile"]
 Level = Literal["block", "line"]
+Granularity = Literal["adaptive", "block"]
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "patch_reduce": ("max", "mean", "votes"),
     "region_reduce": ("mean", "max", "quantile"),
     "table_reduce": ("mean", "max", "quantile"),
     "level": ("block", "line"),
+    "granularity": ("adaptive", "block"),
 }
 
 
@@ -57,6 +69,10 @@ class GroundingOptions:
     band along a hot text region is its spill-over), ``hotspot_max_covered`` (a cell counts as covered by
     regions when more than this fraction of its area lies under a region). ``figure_tokens`` is the token
     cost charged for a figure crop in the budget.
+    Granularity (``level="block"`` only): ``granularity="adaptive"`` hands over a contiguous run of a text
+    block's line segments instead of the whole block, from its first to its last hot segment (score
+    ``>= lo + run_alpha * (hi - lo)``, ``lo``/``hi`` the block's worst and best segment), when that is not
+    the whole block; ``"block"``: whole blocks.
     """
 
     patch_reduce: PatchReduce = "max"
@@ -77,6 +93,8 @@ class GroundingOptions:
     hotspot_min_side: int = 2
     hotspot_max_covered: float = 0.25
     figure_tokens: int = 256
+    granularity: Granularity = "adaptive"
+    run_alpha: float = 0.5
 
     def __post_init__(self) -> None:
         for name, valid in _CHOICES.items():
@@ -89,6 +107,7 @@ class GroundingOptions:
         self._check_range("page_weight", self.page_weight, 0.0, 1.0)
         self._check_range("hotspot_threshold", self.hotspot_threshold, 0.0, 1.0)
         self._check_range("hotspot_max_covered", self.hotspot_max_covered, 0.0, 1.0)
+        self._check_range("run_alpha", self.run_alpha, 0.0, 1.0)
         for name in (
             "top_k_per_page",
             "top_k",

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..ingest.page import Region
+from .granularity import LineRun
 from .ground import PageGrounding
 from .options import GroundingOptions
 from .tables import estimate_tokens
@@ -27,12 +29,22 @@ class SelectedRegion:
 
     page_index: int  # position of its page in the groundings passed to `select`
     region_index: int  # position in that page's candidate list (`PageGrounding.regions`)
-    region: Region
-    relevance: float  # region relevance on its page
+    region: Region  # what is handed over: the candidate, or the run of its lines (`run`)
+    relevance: float  # region relevance on its page (the whole candidate's)
     page_score: float
     combined: float  # (1 - page_weight) * relevance + page_weight * page_score
     rank: int  # 1-based, in selection order
-    tokens: int
+    tokens: int  # token cost of `region` (the trimmed text for a run)
+    run: LineRun | None = None  # the run of the block's lines handed over, None for the whole candidate
+
+    @property
+    def granularity(self) -> str:
+        """``"lines"`` when a run of the block's lines is handed over, else ``"block"``."""
+        return "block" if self.run is None else "lines"
+
+    def granularity_metadata(self) -> dict[str, Any]:
+        """``{"granularity": "block"}``, or the run's ``granularity``, ``lines`` and ``block_lines``."""
+        return {"granularity": "block"} if self.run is None else self.run.metadata()
 
 
 @dataclass(frozen=True)
@@ -74,7 +86,9 @@ def select(groundings: Sequence[PageGrounding], options: GroundingOptions = _DEF
     """Select regions over all pages: per-page filters, rank by combined score, global ``top_k``, budget.
 
     The token budget walks the ranking and skips a region that would overflow it; the first-ranked region
-    is always kept, so a budget never empties the answer.
+    is always kept, so a budget never empties the answer. A selected candidate is handed over as
+    `PageGrounding.offered` (its line run when adaptive granularity trimmed it), and costs that text's
+    tokens; ``tokens_total`` counts every covered candidate whole.
     """
     w = options.page_weight
     pool: list[tuple[float, int, int]] = []  # (combined, page, region)
@@ -92,7 +106,8 @@ def select(groundings: Sequence[PageGrounding], options: GroundingOptions = _DEF
     used = 0
     for combined, p, i in pool:
         g = groundings[p]
-        tokens = estimate_tokens(g.regions[i], options.figure_tokens)
+        region = g.offered(i)
+        tokens = estimate_tokens(region, options.figure_tokens)
         if chosen and options.token_budget is not None and used + tokens > options.token_budget:
             continue
         used += tokens
@@ -100,12 +115,13 @@ def select(groundings: Sequence[PageGrounding], options: GroundingOptions = _DEF
             SelectedRegion(
                 page_index=p,
                 region_index=i,
-                region=g.regions[i],
+                region=region,
                 relevance=float(g.scores[i]),
                 page_score=g.page_score,
                 combined=combined,
                 rank=len(chosen) + 1,
                 tokens=tokens,
+                run=g.runs[i],
             )
         )
     return Selection(regions=chosen, n_candidates=n_candidates, tokens_total=tokens_total)

@@ -23,7 +23,7 @@ def estimate_tokens(region: Region, figure_tokens: int = 256) -> int:
     return max(1, math.ceil(len(region.text) / 4))
 
 
-def _inside(inner: BBox, outer: BBox, slack: float = 1e-3) -> bool:
+def centre_inside(inner: BBox, outer: BBox, slack: float = 1e-3) -> bool:
     """Whether ``inner``'s centre lies in ``outer`` (cells sit inside their table's box)."""
     cx, cy = inner.center
     return outer.x0 - slack <= cx <= outer.x1 + slack and outer.y0 - slack <= cy <= outer.y1 + slack
@@ -34,7 +34,7 @@ def table_rows(table: Region, regions: Sequence[Region]) -> list[Region]:
     bottom; every row after the first is led by the first (header) row. Empty when no cell is found or
     when the header row found shares under half its words with the table text's first row (a sideways
     table reads in another frame)."""
-    cells = [r for r in regions if r.level == "line" and r.kind == "text" and _inside(r.bbox, table.bbox)]
+    cells = [r for r in regions if r.level == "line" and r.kind == "text" and centre_inside(r.bbox, table.bbox)]
     if not cells:
         return []
     tol = 0.5 * median(c.bbox.height for c in cells)

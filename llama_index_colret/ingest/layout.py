@@ -12,31 +12,58 @@ every threshold is relative to the local line height, so the same rules serve bo
   again among its longer lines, so a footer or a margin mark that crosses them does not merge the columns.
 - Lines -> blocks: inside a cut leaf, a line joins a block when the vertical gap is a normal line gap, the
   two overlap horizontally and their heights agree within 30 %; a block is then cut where a paragraph
-  starts without a gap (a first-line indent after a short line, or a bullet).
+  starts without a gap: a first-line indent (after a short line, or inside justified text), a list marker
+  (bullets, dashes, "1.", "2)", "(a)", circled numbers, symbol-font glyphs), or the end of a bold or italic
+  run-in heading.
+- A list marker set apart from its text (its own text object, past a line gap) is joined to the text.
+- Words keep two boxes: the loose one (font ascent/descent) drives grouping, the ink one (tight glyph
+  boxes) is what regions report. Right-to-left words read right to left within a line.
 
-No I/O: imports neither pypdfium2, pytesseract, LanceDB, transformers nor llama_index.
+Thresholds live in `thresholds.py`. No I/O: imports neither pypdfium2, pytesseract, LanceDB, transformers
+nor llama_index.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import median
 
-LINE_GAP = 0.8  # a horizontal gap wider than this x line height starts a new line (word spaces are ~0.3)
-ROW_TOL = 0.4  # words whose centres differ by less than this x height share a row
-SIZE_RATIO = 1.3  # lines whose heights differ by more than this factor are not one paragraph
+from .thresholds import (
+    DEFAULT_LINE_GAP,
+    HEADING_LINES,
+    INDENT_MAX,
+    INDENT_MIN,
+    JUSTIFIED_EDGE,
+    LINE_GAP,
+    LINE_OVERLAP,
+    MARKER_GAP,
+    MAX_USUAL_GAP,
+    PARA_EXTRA,
+    ROW_TOL,
+    SHORT_FRACTION,
+    SHORT_LINE,
+    SHORT_WORDS,
+    SIZE_RATIO,
+)
+
+BOLD, ITALIC = 1, 2  # `Word.style` bits
 
 
 @dataclass(frozen=True)
 class Word:
-    """A word with its box ``(x0, y0, x1, y1)``, top-left origin, in an isotropic unit."""
+    """A word with its box ``(x0, y0, x1, y1)``, top-left origin, in an isotropic unit; ``ink`` is its tight
+    glyph box when known, ``style`` its `BOLD`/`ITALIC` bits, ``rtl`` whether it is right-to-left script."""
 
     text: str
     x0: float
     y0: float
     x1: float
     y1: float
+    ink: tuple[float, float, float, float] | None = None
+    style: int = 0
+    rtl: bool = False
 
     @property
     def h(self) -> float:
@@ -81,10 +108,19 @@ class Line:
         self.y1 = max(w.y1 for w in self.words)
         self.h = median(w.h for w in self.words)
         self.box = Box(self.x0, self.y0, self.x1, self.y1)
+        inks = [Box(*w.ink) if w.ink else Box(w.x0, w.y0, w.x1, w.y1) for w in self.words]
+        self.ink = Box.around(inks)
 
     @property
     def text(self) -> str:
-        return " ".join(w.text for w in self.words)
+        """The words in reading order: right to left when most of them are right-to-left script."""
+        rtl = 2 * sum(w.rtl for w in self.words) > len(self.words)
+        return " ".join(w.text for w in (reversed(self.words) if rtl else self.words))
+
+    @property
+    def styled(self) -> bool:
+        """Whether every word is bold, or every word italic (a heading set in another face)."""
+        return any(all(w.style & bit for w in self.words) for bit in (BOLD, ITALIC))
 
 
 @dataclass
@@ -101,9 +137,27 @@ class Block:
     def box(self) -> Box:
         return Box.around([ln.box for ln in self.lines])
 
+    @property
+    def ink(self) -> Box:
+        return Box.around([ln.ink for ln in self.lines])
+
+
+BULLETS = "•◦▪▫●○■□▶►▸▹‣⁃※✓✔✗➢➤➔→◆◇★☐☑∙·*"  # a word starting with one of these is a list item
+DASHES = ("-", "–", "—")  # a marker only as a word of its own: a leading dash may be a wrapped word
+ENUMERATOR = re.compile(r"^(\(?\d{1,3}[.)]|\(?[A-Za-z][.)]|\(?[ivxlcIVXLC]{1,5}[.)]|[\u2460-\u24ff\u2776-\u2793])$")
+
+
+def is_marker(word: str) -> bool:
+    """Whether a word is a list marker: a bullet glyph (private-use glyphs of symbol fonts included), a dash
+    on its own, or an enumerator ("1.", "2)", "(a)", "iv.", "①")."""
+    return bool(word) and (
+        word[0] in BULLETS or 0xE000 <= ord(word[0]) <= 0xF8FF or word in DASHES or bool(ENUMERATOR.match(word))
+    )
+
 
 def group_lines(words: Sequence[Word], v_rules: Sequence[Box] = ()) -> list[Line]:
-    """Words -> lines: rows by vertical centre, cut at wide gaps and at vertical rules; top to bottom."""
+    """Words -> lines: rows by vertical centre, cut at wide gaps and at vertical rules (a list marker set
+    apart from its text stays with it); top to bottom."""
     rows: list[list[Word]] = []
     for w in sorted(words, key=lambda w: (w.cy, w.x0)):
         if rows and abs(w.cy - rows[-1][0].cy) <= ROW_TOL * max(w.h, rows[-1][0].h):
@@ -115,8 +169,9 @@ def group_lines(words: Sequence[Word], v_rules: Sequence[Box] = ()) -> list[Line
         row.sort(key=lambda w: w.x0)
         current = [row[0]]
         for prev, w in zip(row, row[1:], strict=False):
-            gap = w.x0 - prev.x1
-            if gap > LINE_GAP * max(prev.h, w.h) or _rule_between(prev, w, v_rules):
+            gap, h = w.x0 - prev.x1, max(prev.h, w.h)
+            marker = len(current) == 1 and is_marker(prev.text) and gap <= MARKER_GAP * h
+            if (gap > LINE_GAP * h and not marker) or _rule_between(prev, w, v_rules):
                 lines.append(Line(current, r))
                 current = [w]
             else:
@@ -144,11 +199,11 @@ def paragraph_gap(lines: Sequence[Line]) -> float:
     gaps = []
     for i, a in enumerate(ordered):
         for b in ordered[i + 1 : i + 6]:
-            if b.y0 >= a.y1 - 0.3 * h and _x_overlap(a.box, b.box) > 0:
+            if b.y0 >= a.y1 - LINE_OVERLAP * h and _x_overlap(a.box, b.box) > 0:
                 gaps.append(max(0.0, b.y0 - a.y1))
                 break
-    usual = median(gaps) if gaps else 0.2 * h
-    return min(usual, 2.0 * h) + 0.5 * h
+    usual = median(gaps) if gaps else DEFAULT_LINE_GAP * h
+    return min(usual, MAX_USUAL_GAP * h) + PARA_EXTRA * h
 
 
 def _x_overlap(a: Box, b: Box) -> float:
@@ -204,9 +259,6 @@ def xy_cut(items: list, v_gap: float, h_gap: float) -> list[list]:
     return [leaf for group in merged for leaf in xy_cut(group, v_gap, h_gap)]
 
 
-SHORT_WORDS = 3  # a line of at most this many words is "short": it may cross a gutter without closing it
-
-
 def _is_short(item: object) -> bool:
     """A line of a few words (footers, line numbers, margin marks); tables and figures never are."""
     return isinstance(item, Line) and len(item.words) <= SHORT_WORDS
@@ -224,7 +276,7 @@ def group_blocks(lines: Sequence[Line], para_gap: float) -> list[Block]:
             last = b.lines[-1]
             ratio = max(ln.h, last.h) / min(ln.h, last.h)
             gap = ln.y0 - last.y1
-            if -0.3 * ln.h <= gap <= para_gap and _x_overlap(last.box, ln.box) > 0 and ratio <= SIZE_RATIO:
+            if -LINE_OVERLAP * ln.h <= gap <= para_gap and _x_overlap(last.box, ln.box) > 0 and ratio <= SIZE_RATIO:
                 b.lines.append(ln)
                 break
         else:
@@ -233,21 +285,44 @@ def group_blocks(lines: Sequence[Line], para_gap: float) -> list[Block]:
     return sorted(split, key=lambda b: (b.box.y0, b.box.x0))
 
 
-BULLETS = ("•", "◦", "▪", "●", "■", "▶", "►")  # glyphs only: a leading dash may be a wrapped word
-
-
 def split_paragraphs(block: Block) -> list[Block]:
-    """Cut a block where a new paragraph starts without a vertical gap: a first-line indent after a line
-    that stops a quarter of the width short of the right edge, or a bullet. A hanging indent (the line
-    before runs to, or near, the right edge: ragged-right text) and wrapped lines stay together."""
-    left, right = block.box.x0, block.box.x1
+    """Cut a block where a new paragraph starts without a vertical gap (see `_starts_paragraph`). A hanging
+    indent (the line before runs to, or near, the right edge: ragged-right text) and wrapped lines stay."""
     parts = [Block([block.lines[0]])]
-    for prev, ln in zip(block.lines, block.lines[1:], strict=False):
-        h = max(prev.h, ln.h)
-        short = right - prev.x1 > max(2 * h, 0.25 * (right - left))  # ragged-right lines are not "short"
-        indented = 0.5 * h <= ln.x0 - prev.x0 <= 4 * h and short
-        if indented or ln.words[0].text.startswith(BULLETS):
-            parts.append(Block([ln]))
+    lines = block.lines
+    for i in range(1, len(lines)):
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if _starts_paragraph(block.box, parts[-1], lines[i], nxt):
+            parts.append(Block([lines[i]]))
         else:
-            parts[-1].lines.append(ln)
+            parts[-1].lines.append(lines[i])
     return parts
+
+
+def _starts_paragraph(box: Box, part: Block, ln: Line, nxt: Line | None) -> bool:
+    """Whether ``ln`` starts a new paragraph after ``part`` (the paragraph so far) inside a block ``box``:
+    a list marker; a first-line indent after a short line, or inside justified text (the line before and
+    the indented one both full, the next back at the margin); a line after a run-in heading (a bold or
+    italic run of at most `HEADING_LINES` at the top of ``part``); a short bold line after plain text."""
+    prev = part.lines[-1]
+    h = max(prev.h, ln.h)
+    if is_marker(ln.words[0].text):
+        return True
+    short = box.x1 - prev.x1 > max(
+        SHORT_LINE * h, SHORT_FRACTION * (box.x1 - box.x0)
+    )  # ragged-right lines are not short
+    indent = INDENT_MIN * h <= ln.x0 - prev.x0 <= INDENT_MAX * h
+    if indent and short:
+        return True
+    full = box.x1 - prev.x1 <= JUSTIFIED_EDGE * h and box.x1 - ln.x1 <= JUSTIFIED_EDGE * h
+    at_margin = abs(prev.x0 - box.x0) < INDENT_MIN * h and not is_marker(part.lines[0].words[0].text)
+    if indent and full and at_margin and nxt is not None and abs(nxt.x0 - box.x0) < INDENT_MIN * h:
+        return True
+    if prev.styled and not ln.styled and len(part.lines) <= HEADING_LINES and all(x.styled for x in part.lines):
+        return True
+    return (
+        ln.styled
+        and not prev.styled
+        and all(w.style & BOLD for w in ln.words)
+        and box.x1 - ln.x1 > SHORT_FRACTION * (box.x1 - box.x0)
+    )

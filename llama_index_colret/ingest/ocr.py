@@ -4,9 +4,9 @@ Tesseract runs as its own process with ``OMP_THREAD_LIMIT=1`` in *its* environme
 ours would throttle torch's OpenMP pool later in the same process), so pages are OCR'd in parallel by the
 caller. The binary is the one pytesseract is configured with (``pytesseract.pytesseract.tesseract_cmd``).
 
-Word boxes are not Tesseract's ink boxes: from the hOCR line metrics (baseline, ``x_size``,
-``x_descenders``) each word gets the box from its line's ascender top to descender bottom, the same kind of
-box the PDF text layer gives, so lines of "was" and "Typhoid" come out equally tall.
+Each word has two boxes, as on the text layer: for layout, the box from its line's ascender top to
+descender bottom (from the hOCR line metrics: baseline, ``x_size``, ``x_descenders``), so lines of "was" and
+"Typhoid" group alike; and as ink (what regions report), Tesseract's own tight word box.
 """
 
 from __future__ import annotations
@@ -82,10 +82,11 @@ def parse_hocr(hocr: str) -> list[Word]:
             if not text or (p.get("x_wconf") or [100.0])[0] < MIN_CONFIDENCE:
                 continue
             x0, y0, x1, y1 = p["bbox"]
+            ink = (x0, y0, x1, y1)
             if size > 0:  # font box from the baseline under the word's centre
                 base = ly1 + offset + slope * ((x0 + x1) / 2 - lx0)
                 y0, y1 = min(y0, base - (size - desc)), max(y1, base + desc)
-            words.append(Word(text, x0, y0, x1, y1))
+            words.append(Word(text, x0, y0, x1, y1, ink))
     return words
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
@@ -9,6 +10,7 @@ from typing import Any, Literal
 from PIL import Image
 
 from ..geometry import BBox
+from .render import iter_page_images
 
 RegionKind = Literal["text", "table", "figure"]
 RegionLevel = Literal["line", "block"]
@@ -36,6 +38,11 @@ class Region:
         return cls(**kept | {"bbox": BBox.from_list(d["bbox"])})
 
 
+def regions_at(regions: Sequence[Region], level: str) -> list[Region]:
+    """Regions of one level in their given (reading) order; figures and tables belong to every level."""
+    return [r for r in regions if r.level == level or r.kind != "text"]
+
+
 @dataclass
 class Page:
     """One page of a PDF: 1-based number, displayed size in PDF points, regions; image rendered on demand.
@@ -54,14 +61,13 @@ class Page:
     error: str | None = None  # e.g. OCR failed: the page is kept, with no regions
 
     def render(self, dpi: int | None = None) -> Image.Image:
-        """The page as an RGB image at ``dpi`` (default: the page's ingestion dpi), via poppler."""
-        from .render import render_pages
-
-        return render_pages(self.path, [self.number], dpi=dpi or self.dpi, password=self.password)[0]
+        """The page as an RGB image at ``dpi`` (default: the page's ingestion dpi), via pdfium."""
+        _, image = next(iter(iter_page_images(self.path, [self.number], dpi or self.dpi, self.password)))
+        return image
 
     def regions_at(self, level: RegionLevel) -> list[Region]:
         """Regions of one level, in reading order; figures and tables belong to every level."""
-        return [r for r in self.regions if r.level == level or r.kind != "text"]
+        return regions_at(self.regions, level)
 
     @property
     def text(self) -> str:

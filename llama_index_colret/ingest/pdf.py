@@ -14,18 +14,22 @@ from __future__ import annotations
 
 import logging
 import os
-import re
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
 import pypdfium2 as pdfium
-import pypdfium2.raw as pdfium_c
+from PIL import Image
 
-from ..errors import OCRError, PDFError
-from .page import Page
+from ..errors import OCRError
+from .document import PDFIUM_LOCK, open_document
+from .layout import Word
+from .ocr import ocr_words
+from .page import Page, Region
+from .regions import build_regions
+from .render import iter_page_images
+from .text_layer import read_text_layer
 
 log = logging.getLogger(__name__)
 
@@ -34,48 +38,6 @@ OCR_MODES: tuple[str, ...] = ("auto", "always", "never")
 MIN_CHARS = 5
 MIN_CHARS_ON_SCAN = 50
 SCAN_COVERAGE = 0.5
-
-PDFIUM_LOCK = threading.RLock()
-"""pdfium is not thread-safe: every pypdfium2 call in the library runs under this lock."""
-
-
-def open_document(path: str | Path, password: str | None = None) -> pdfium.PdfDocument:
-    """The opened document, or PDFError saying why not (missing, not a PDF, corrupt, encrypted, no pages).
-
-    Call with `PDFIUM_LOCK` held; the caller closes the document.
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise PDFError(p, "no such file" if not p.exists() else "not a regular file")
-    with open(p, "rb") as fh:
-        head = fh.read(1024)
-    if not head:
-        raise PDFError(p, "empty file (0 bytes), not a PDF")
-    if b"%PDF-" not in head:
-        raise PDFError(p, "not a PDF file (no %PDF- header)")
-    try:
-        doc = pdfium.PdfDocument(str(p), password=password)
-    except pdfium.PdfiumError as exc:
-        code = getattr(exc, "err_code", None)
-        if code == pdfium_c.FPDF_ERR_PASSWORD:
-            problem = "encrypted: wrong password" if password else "encrypted: a password is required"
-        elif code == pdfium_c.FPDF_ERR_SECURITY:
-            problem = "encrypted with an unsupported security handler"
-        elif _pageless(p):  # pdfium refuses a document whose page tree is empty, with a stale error code
-            problem = "the PDF has no pages"
-        else:
-            problem = f"corrupt or unreadable PDF ({exc})"
-        raise PDFError(p, problem) from exc
-    if len(doc) == 0:
-        doc.close()
-        raise PDFError(p, "the PDF has no pages")
-    return doc
-
-
-def _pageless(path: Path) -> bool:
-    """Whether a PDF that pdfium refused has a page tree node (``/Type /Pages``) counting zero pages."""
-    trees = re.findall(rb"<<[^<>]*/Type\s*/Pages\b[^<>]*>>", path.read_bytes())
-    return bool(trees) and all(re.search(rb"/Count\s*0\b", t) for t in trees)
 
 
 def needs_ocr(n_chars: int, image_coverage: float) -> bool:
@@ -107,9 +69,6 @@ def _read_page(
     path: Path, page: pdfium.PdfPage, number: int, dpi: int, ocr: OcrMode, password: str | None
 ) -> tuple[Page, bool]:
     """One page with its text-layer regions, and whether it needs OCR instead."""
-    from .regions import build_regions
-    from .text_layer import read_text_layer
-
     w, h = page.get_size()
     out = Page(path, number, float(w), float(h), rotation=page.get_rotation(), dpi=dpi, password=password)
     if ocr == "always":
@@ -124,23 +83,20 @@ def _read_page(
         source="text_layer",
         rules=layer.rules,
         images=layer.images,
+        drawings=layer.drawings,
         rotation=layer.rotation,
     )
     return out, False
 
 
-def _ocr_page(image, number: int, dpi: int):  # image: PIL.Image.Image
-    from .ocr import ocr_words
-    from .regions import build_regions
-
-    words = ocr_words(image, dpi=dpi)
+def _ocr_page(image: Image.Image, number: int, dpi: int) -> list[Region]:
+    """Regions of one rendered page from Tesseract's words."""
+    words: list[Word] = ocr_words(image, dpi=dpi)
     return build_regions(words, image.width, image.height, source="ocr")
 
 
 def _run_ocr(pages: list[Page], numbers: list[int], dpi: int, password: str | None, workers: int) -> None:
     """OCR the given pages in parallel (render in this thread, Tesseract in `workers` threads)."""
-    from .render import iter_page_images
-
     by_number = {p.number: p for p in pages}
     pending: dict[int, Future] = {}
 

@@ -16,7 +16,7 @@ from typing import Literal
 from PIL import Image
 
 from ..errors import PDFError
-from .pdf import PDFIUM_LOCK, open_document
+from .document import PDFIUM_LOCK, open_document
 
 Backend = Literal["pdfium", "poppler"]
 
@@ -40,8 +40,8 @@ def iter_page_images(
     *,
     backend: Backend = "pdfium",
 ) -> Iterator[tuple[int, Image.Image]]:
-    """``(number, image)`` for each requested 1-based page, one at a time (memory stays at one page for
-    pdfium, one contiguous run for poppler)."""
+    """``(number, image)`` for each requested 1-based page, in the given order, one at a time (memory stays
+    at one page for pdfium, one contiguous run for poppler); raises PDFError for a page that does not exist."""
     if dpi <= 0:
         raise ValueError(f"dpi must be positive, got {dpi}")
     if backend not in ("pdfium", "poppler"):
@@ -86,15 +86,3 @@ def _poppler(path: str | Path, numbers: Sequence[int], dpi: int, password: str |
             raise PDFError(path, f"poppler cannot render pages {first}-{last}: {exc}") from exc
         for n, img in zip(range(first, last + 1), images, strict=True):
             yield n, img.convert("RGB")
-
-
-def render_pages(
-    path: str | Path,
-    numbers: Sequence[int],
-    dpi: int = 150,
-    password: str | None = None,
-    *,
-    backend: Backend = "pdfium",
-) -> list[Image.Image]:
-    """RGB images of the given 1-based pages, in the given order (all held: pass a few at a time)."""
-    return [img for _, img in iter_page_images(path, numbers, dpi, password, backend=backend)]

@@ -15,10 +15,14 @@ from statistics import median
 import numpy as np
 
 from .layout import Box, Line
-
-MAX_WORDS_PER_RULED_CELL = 6.0  # cells of prose length mean a framed text area, not a table
-MAX_WORDS_PER_CELL = 4.0  # aligned-column rows have short cells; prose columns have long lines
-MIN_ALIGNED_ROWS = 3
+from .thresholds import (
+    INDENT_MIN,
+    MAX_WORDS_PER_CELL,
+    MAX_WORDS_PER_RULED_CELL,
+    MIN_ALIGNED_ROWS,
+    MIN_TABLE_FILL,
+    TABLE_ROW_GAP,
+)
 
 
 @dataclass
@@ -28,21 +32,32 @@ class Table:
     box: Box
     rows: list[list[str]]
     lines: list[Line]
+    ruled: bool = True
 
     @property
     def text(self) -> str:
         return "\n".join(" | ".join(cells) for cells in self.rows)
 
+    @property
+    def ink(self) -> Box:
+        """The ruled grid, or for an unruled table the ink of its cells."""
+        return self.box if self.ruled else Box.around([ln.ink for ln in self.lines])
 
-def _cluster(values: Sequence[float], tol: float) -> list[float]:
-    """Sorted values with neighbours closer than ``tol`` merged into their mean."""
+
+def _groups(values: Sequence[float], tol: float) -> list[list[float]]:
+    """Sorted values cut into groups wherever neighbours are more than ``tol`` apart."""
     out: list[list[float]] = []
     for v in sorted(values):
         if out and v - out[-1][-1] <= tol:
             out[-1].append(v)
         else:
             out.append([v])
-    return [sum(c) / len(c) for c in out]
+    return out
+
+
+def _cluster(values: Sequence[float], tol: float) -> list[float]:
+    """Sorted values with neighbours closer than ``tol`` merged into their mean."""
+    return [sum(c) / len(c) for c in _groups(values, tol)]
 
 
 def _components(h_rules: Sequence[Box], v_rules: Sequence[Box], tol: float) -> list[tuple[list[int], list[int]]]:
@@ -120,6 +135,14 @@ def find_ruled_tables(lines: Sequence[Line], h_rules: Sequence[Box], v_rules: Se
     return tables
 
 
+def column_starts(lines: Sequence[Line], h: float) -> list[float]:
+    """Left edges of the page's text columns: where at least `MIN_ALIGNED_ROWS` prose lines (more words than
+    a cell holds) start, and no prose line starting further left runs across (an indent is no column)."""
+    prose = [ln for ln in lines if len(ln.words) > MAX_WORDS_PER_CELL]
+    starts = [g[0] for g in _groups([ln.x0 for ln in prose], h) if len(g) >= MIN_ALIGNED_ROWS]
+    return [x for x in starts if not any(ln.x0 < x - h and ln.x1 > x + h for ln in prose)]
+
+
 def _rows(lines: Sequence[Line]) -> list[list[Line]]:
     """Lines grouped by the row (shared baseline) they were cut from, top to bottom."""
     by_row: dict[int, list[Line]] = {}
@@ -154,14 +177,24 @@ def _as_table(run: list[list[Line]], col_gap: float) -> Table | None:
             cells[c] = ln.text
         filled += sum(1 for t in cells if t)
         rows.append(cells)
-    if filled < 0.6 * len(rows) * len(cols):
+    if filled < MIN_TABLE_FILL * len(rows) * len(cols):
         return None
     lines = [ln for row in run for ln in row]
-    return Table(Box.around(lines), rows, lines)
+    return Table(Box.around(lines), rows, lines, ruled=False)
 
 
 def find_aligned_tables(lines: Sequence[Line], h: float, col_gap: float) -> list[Table]:
-    """Tables without rules: >= 3 consecutive rows of short cells that line up in >= 2 columns."""
+    """Tables without rules: >= 3 consecutive rows of short cells that line up in >= 2 columns, sought in
+    each text column on its own (`column_starts`), so a table never spans a column gutter."""
+    starts = column_starts(lines, h)
+    bands: dict[int, list[Line]] = {}
+    for ln in lines:
+        bands.setdefault(bisect_right(starts, ln.x0 + INDENT_MIN * h), []).append(ln)
+    return [t for band in sorted(bands) for t in _aligned_in(bands[band], h, col_gap)]
+
+
+def _aligned_in(lines: Sequence[Line], h: float, col_gap: float) -> list[Table]:
+    """`find_aligned_tables` within one text column."""
     tables: list[Table] = []
     run: list[list[Line]] = []
 
@@ -172,7 +205,7 @@ def find_aligned_tables(lines: Sequence[Line], h: float, col_gap: float) -> list
 
     for row in _rows(lines):
         top = min(ln.y0 for ln in row)
-        if not _short(row) or (run and top - max(ln.y1 for ln in run[-1]) > 1.5 * h):
+        if not _short(row) or (run and top - max(ln.y1 for ln in run[-1]) > TABLE_ROW_GAP * h):
             flush()
         if _short(row):
             run.append(row)

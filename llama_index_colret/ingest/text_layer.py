@@ -10,15 +10,18 @@ turned into the displayed frame with `BBox.rotated`. Callers hold `PDFIUM_LOCK` 
 from __future__ import annotations
 
 import ctypes
+import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from ..geometry import BBox
-from .layout import Box, Word
+from .chars import SPACE, Chars, text_rotation, words_from_chars
+from .layout import BOLD, ITALIC, Box, Word
+from .thresholds import MIN_RULE_LENGTH
 
-MIN_RULE_LENGTH = 3.0  # points
 MAX_EDGES = 20000  # a page drawn from tens of thousands of segments is a drawing, not a table
 _SPACES = {0x20, 0xA0, 0x09, 0x0A, 0x0D, 0x3000, 0xFEFF} | set(range(0x2000, 0x200C))
 
@@ -32,6 +35,7 @@ class TextLayer:
     words: list[Word] = field(default_factory=list)
     rules: list[Box] = field(default_factory=list)
     images: list[Box] = field(default_factory=list)
+    drawings: list[Box] = field(default_factory=list)  # vector shapes other than rules: paths, shadings, forms
     n_chars: int = 0  # printable, non-space characters with a box
     rotation: int = 0  # clockwise turn from this frame to the displayed page
 
@@ -41,6 +45,10 @@ class TextLayer:
         areas = [max(0.0, min(b.x1, self.width) - max(b.x0, 0)) * max(0.0, min(b.y1, self.height) - max(b.y0, 0))
                  for b in self.images]  # fmt: skip
         return max(areas, default=0.0) / (self.width * self.height)
+
+
+def _corner(b: Box) -> tuple[float, float]:
+    return b.x0, b.y0
 
 
 class _Frame:
@@ -54,79 +62,80 @@ class _Frame:
         w, h = self.page_box[2] - self.page_box[0], self.page_box[3] - self.page_box[1]
         self.width, self.height = (w, h) if self.rotation in (0, 180) else (h, w)
 
+        # the map is affine: calibrate it on three points of the page box, then apply it to arrays
+        bx, by = self.page_box[0], self.page_box[1]
+        o, ex, ey = (np.array(_corner(self.box(x, y, x, y))) for x, y in ((bx, by), (bx + 1, by), (bx, by + 1)))
+        self._affine = np.stack([ex - o, ey - o, o - bx * (ex - o) - by * (ey - o)])  # (3, 2): per x, per y, offset
+
     def box(self, left: float, bottom: float, right: float, top: float) -> Box:
         bb = BBox.from_pdf_rect(left, bottom, right, top, page_box=self.page_box, rotation=self.rotation)
         return Box(*bb.to_points(self.width, self.height))
 
+    def boxes(self, rects: np.ndarray) -> np.ndarray:
+        """`box` over ``(n, 4)`` user-space rects ``(left, bottom, right, top)`` -> ``(n, 4)`` boxes."""
+        a = self._affine
+        p = rects[:, [0, 1]] @ a[:2] + a[2]  # (n, 2) the (left, bottom) corner in the frame
+        q = rects[:, [2, 3]] @ a[:2] + a[2]  # (n, 2) the (right, top) corner
+        return np.concatenate([np.minimum(p, q), np.maximum(p, q)], axis=1)  # (n, 4)
 
-def _chars(textpage: pdfium.PdfTextPage) -> list[tuple[int, tuple[float, float, float, float]]]:
-    """``(unicode, loose box in user space)`` of every character; spaces and controls as ``(32, ())``."""
-    out = []
-    for i in range(pdfium_c.FPDFText_CountChars(textpage.raw)):
-        u = pdfium_c.FPDFText_GetUnicode(textpage.raw, i)
+
+BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi", re.I)
+ITALIC_NAME = re.compile(r"italic|oblique", re.I)
+_FORCE_BOLD, _ITALIC_FLAG = 1 << 18, 1 << 6  # PDF font descriptor flags
+_NAME = ctypes.create_string_buffer(256)
+_NO_BOX = (0.0, 0.0, 0.0, 0.0)
+
+
+def _style(textpage: pdfium.PdfTextPage, i: int) -> int:
+    """Bold/italic bits of character ``i`` from its font: weight, descriptor flags and name (font size
+    reads 1.0 in files that scale text with the text matrix, so size is no signal)."""
+    flags = ctypes.c_int()
+    n = pdfium_c.FPDFText_GetFontInfo(textpage.raw, i, _NAME, len(_NAME), ctypes.byref(flags))
+    name = _NAME.value.decode("latin-1") if 0 < n <= len(_NAME) else ""
+    weight = pdfium_c.FPDFText_GetFontWeight(textpage.raw, i)  # -1 when unknown
+    bold = weight >= 600 or flags.value & _FORCE_BOLD or BOLD_NAME.search(name)
+    italic = flags.value & _ITALIC_FLAG or ITALIC_NAME.search(name)
+    return (BOLD if bold else 0) | (ITALIC if italic else 0)
+
+
+def _codes(raw: pdfium_c.FPDF_TEXTPAGE, n: int) -> list[int]:
+    """The Unicode of every character: one `FPDFText_GetText` call when it maps one code unit to each
+    character (it drops or blanks control characters and splits non-BMP ones), else one call per character."""
+    buf = (ctypes.c_ushort * (n + 1))()
+    if pdfium_c.FPDFText_GetText(raw, 0, n, buf) == n + 1:
+        codes = np.frombuffer(buf, dtype=np.uint16)[:n]  # (n,) UTF-16 code units
+        if not np.any((codes >= 0xD800) & (codes <= 0xDFFF) | (codes == 0xFFFE)):
+            return codes.tolist()
+    return [pdfium_c.FPDFText_GetUnicode(raw, i) for i in range(n)]
+
+
+def read_chars(textpage: pdfium.PdfTextPage) -> Chars:
+    """Every character with its loose and tight boxes (user space); spaces and empty controls as `SPACE`.
+
+    A control character drawn with a real glyph (symbol-font bullets whose Unicode reads U+0002) is a
+    bullet. The font style is read once per word (at its first character)."""
+    n = pdfium_c.FPDFText_CountChars(textpage.raw)
+    codes, styles, loose, tight = [SPACE] * n, [0] * n, [_NO_BOX] * n, [_NO_BOX] * n
+    rect = pdfium_c.FS_RECTF()
+    rect_ref = ctypes.byref(rect)
+    sides = [ctypes.c_double() for _ in range(4)]  # left, right, bottom, top
+    refs = [ctypes.byref(v) for v in sides]
+    raw, style, word_start = textpage.raw, 0, True
+    for i, u in enumerate(_codes(raw, n)):
+        pdfium_c.FPDFText_GetCharBox(raw, i, *refs)
+        t = (sides[0].value, sides[2].value, sides[1].value, sides[3].value)
+        if u < 0x20 and u not in (0x09, 0x0A, 0x0D):
+            u = 0x2022 if t[2] > t[0] and t[3] > t[1] else SPACE
         if u in _SPACES or u < 0x20 or u in (0xFFFD, 0xFFFE, 0xFFFF):
-            out.append((32, ()))
-        else:
-            out.append((u, textpage.get_charbox(i, loose=True)))
-    return out
-
-
-def text_rotation(chars: list[tuple[int, tuple[float, float, float, float]]], default: int) -> int:
-    """The clockwise turn of the unrotated page that makes most text run left to right (0/90/180/270),
-    voted by the step from each character to the next; ``default`` when there is no evidence."""
-    votes = {0: 0, 90: 0, 180: 0, 270: 0}
-    prev = None
-    for u, b in chars:
-        if u == 32:
-            prev = None
+            word_start = True
             continue
-        if prev is not None:
-            dx = (b[0] + b[2] - prev[0] - prev[2]) / 2  # user space: x right, y up
-            dy = (b[1] + b[3] - prev[1] - prev[3]) / 2
-            size = max(b[2] - b[0], b[3] - b[1], prev[2] - prev[0], prev[3] - prev[1], 1e-6)
-            if abs(dx) + abs(dy) < 2 * size:
-                if abs(dx) >= abs(dy):
-                    votes[0 if dx > 0 else 180] += 1
-                else:  # text running up the unrotated page reads left to right after a 90 degree turn
-                    votes[90 if dy > 0 else 270] += 1
-        prev = b
-    best = max(votes, key=lambda r: votes[r])
-    return best if votes[best] > 0 else default
-
-
-def _words(chars: list[tuple[int, tuple[float, float, float, float]]], frame: _Frame) -> tuple[list[Word], int]:
-    """Characters -> words: cut at spaces, at jumps backwards or to another baseline, and at wide gaps."""
-    words: list[Word] = []
-    run: list[tuple[str, Box]] = []
-    n_text = 0
-
-    def flush() -> None:
-        if run:
-            words.append(Word("".join(c for c, _ in run), *_union([b for _, b in run])))
-            run.clear()
-
-    for u, rect in chars:
-        if u == 32:
-            flush()
-            continue
-        box = frame.box(*rect)
-        if box.x1 - box.x0 <= 0 and box.y1 - box.y0 <= 0:
-            continue
-        n_text += 1
-        if run:
-            prev = run[-1][1]
-            h = max(prev.y1 - prev.y0, box.y1 - box.y0, 1e-6)
-            jump = abs((box.y0 + box.y1) - (prev.y0 + prev.y1)) / 2 > 0.5 * h
-            if jump or box.x0 - prev.x1 > 0.25 * h or box.x1 < prev.x0:
-                flush()
-        run.append((chr(u) if u < 0x110000 else "\ufffd", box))
-    flush()
-    return words, n_text
-
-
-def _union(boxes: list[Box]) -> tuple[float, float, float, float]:
-    b = Box.around(boxes)
-    return b.x0, b.y0, b.x1, b.y1
+        if word_start:
+            style, word_start = _style(textpage, i), False
+        pdfium_c.FPDFText_GetLooseCharBox(raw, i, rect_ref)
+        codes[i], styles[i], tight[i] = u, style, t
+        loose[i] = (rect.left, rect.bottom, rect.right, rect.top)
+    return Chars(np.array(codes, dtype=np.int64), np.array(loose, dtype=np.float64).reshape(n, 4),
+                 np.array(tight, dtype=np.float64).reshape(n, 4), np.array(styles, dtype=np.int64))  # fmt: skip
 
 
 def _path_edges(obj: pdfium.PdfObject) -> list[tuple[float, float, float, float]]:
@@ -168,20 +177,27 @@ def read_text_layer(page: pdfium.PdfPage) -> TextLayer:
     which its text reads left to right (`TextLayer.rotation` turns that frame into the displayed page)."""
     textpage = page.get_textpage()
     try:
-        chars = _chars(textpage)
+        chars = read_chars(textpage)
     finally:
         textpage.close()
     page_rotation = page.get_rotation() % 360
     rot = text_rotation(chars, default=page_rotation)
     frame = _Frame(page, rot)
-    words, n_chars = _words(chars, frame)
+    words, n_chars = words_from_chars(chars, frame.boxes)
     layer = TextLayer(frame.width, frame.height, words, n_chars=n_chars, rotation=(page_rotation - rot) % 360)
     n_edges = 0
-    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=0):
+    kinds = [pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_SHADING,
+             pdfium_c.FPDF_PAGEOBJ_FORM]  # fmt: skip
+    for obj in page.get_objects(filter=kinds, max_depth=0):
         if obj.type == pdfium_c.FPDF_PAGEOBJ_IMAGE:
             layer.images.append(frame.box(*obj.get_bounds()))
+        elif obj.type != pdfium_c.FPDF_PAGEOBJ_PATH:
+            layer.drawings.append(frame.box(*obj.get_bounds()))
         elif n_edges < MAX_EDGES:
             edges = _path_edges(obj)
             n_edges += len(edges)
             layer.rules += [frame.box(*e) for e in edges]
+            box = frame.box(*obj.get_bounds())
+            if min(box.x1 - box.x0, box.y1 - box.y0) > MIN_RULE_LENGTH:  # a shape, not a line
+                layer.drawings.append(box)
     return layer

@@ -2,8 +2,10 @@
 
 Page node: ``TextNode`` id ``"{doc_id}:p{page}"``, text = the page's text, score = normalised MaxSim (raw
 MaxSim in metadata ``maxsim``). Region node: id ``"{doc_id}:p{page}:r{region_index}"``, text = the region's
-text; a figure is a `FigureNode` (an ``ImageNode`` holding the PNG crop, with its caption as text) so an
-``ImageBlock`` reaches a multimodal LLM. Both carry the reader keys ``page_label`` (the page number as a string)
+text (the run of its block's lines when adaptive granularity trimmed it: metadata ``granularity`` is
+``"lines"``, with ``lines`` = 1-based ``[first, last]`` of ``block_lines``; else ``"block"``); a figure is a
+`FigureNode` (an ``ImageNode`` holding the PNG crop, with its caption as text) so an ``ImageBlock`` reaches
+a multimodal LLM. Both carry the reader keys ``page_label`` (the page number as a string)
 and ``file_path`` beside ``page_number`` and ``path``. ``ref_doc_id`` (the SOURCE relationship) is the document
 id on page and region nodes; a region's PARENT is its page node.
 
@@ -49,6 +51,9 @@ HIDDEN_KEYS: tuple[str, ...] = (
     "rank",
     "file_path",
     "page_label",
+    "granularity",
+    "lines",
+    "block_lines",
 )
 
 #: Per-query metadata values: readable on the node, never part of its hash.

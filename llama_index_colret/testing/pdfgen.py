@@ -2,9 +2,10 @@
 
 Write PDFs with reportlab from a small spec and get back the ground truth of every page: its size in
 points and, for each paragraph, table and figure, its kind, text and normalised `BBox` (top-left origin),
-with each line's text and box. Boxes come from reportlab's own font metrics (``stringWidth`` and the font's
-ascent/descent), and text is set in Bitstream Vera, a TrueType font shipped with reportlab and embedded in
-the PDF, so every renderer (pdfium, poppler) draws exactly the glyphs the metrics describe.
+with each line's text and box. Line boxes are ink boxes: the glyph outlines' bounds read from the font file
+(`testing/ink.py`), placed with reportlab's advances (``stringWidth``); text is set in Bitstream Vera, a
+TrueType font shipped with reportlab and embedded in the PDF, so every renderer (pdfium, poppler) draws
+exactly the glyphs the metrics describe.
 
 API::
 
@@ -36,6 +37,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ..geometry import BBox
+from .ink import ink_font, reportlab_font
 
 PageSizeName = Literal["letter", "a4", "landscape"]
 TruthKind = Literal["text", "table", "figure"]
@@ -101,6 +103,7 @@ class BlockTruth:
     text: str
     bbox: BBox
     lines: tuple[LineTruth, ...] = ()
+    role: str = ""  # what a person would call it: paragraph, list_item, heading, caption, chart, logo, ...
 
 
 @dataclass
@@ -191,8 +194,11 @@ class _Writer:
 
         self.c.setFont(FONT_NAME, self.size)
         self.c.drawString(x, self.h - baseline, text)
-        width = stringWidth(text, FONT_NAME, self.size)
-        return LineTruth(text, self.box(x, baseline - self.ascent, x + width, baseline - self.descent))
+        ink = ink_font(str(reportlab_font("Vera.ttf"))).ink_box(text, self.size)
+        if ink is None:
+            width = stringWidth(text, FONT_NAME, self.size)
+            return LineTruth(text, self.box(x, baseline - self.ascent, x + width, baseline - self.descent))
+        return LineTruth(text, self.box(x + ink[0], baseline - ink[1], x + ink[2], baseline + ink[3]))
 
     def paragraph(self, text: str, x: float, width: float, top: float) -> float:
         """Draw a wrapped paragraph whose first line box starts at ``top``; return the next free top."""
