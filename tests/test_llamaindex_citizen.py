@@ -199,7 +199,10 @@ def test_page_and_region_counts_and_their_deprecated_aliases(built: ColRetIndex,
     assert len(pages) == 2 and len(regions) == 1 < len(built.as_retriever(top_k_pages=2).retrieve(query))
     with pytest.warns(DeprecationWarning, match="'similarity_top_k' is deprecated, use 'top_k_pages'"):
         old_pages = built.as_retriever(similarity_top_k=2, grounded=False).retrieve(query)
-    with pytest.warns(DeprecationWarning, match="'top_k' is deprecated, use 'top_k_regions'"):
+    with (
+        pytest.warns(DeprecationWarning, match="'similarity_top_k' is deprecated"),
+        pytest.warns(DeprecationWarning, match="'top_k' is deprecated, use 'top_k_regions'"),
+    ):
         old_regions = built.as_retriever(similarity_top_k=2, top_k=1).retrieve(query)
     assert [n.node.node_id for n in old_pages] == [n.node.node_id for n in pages]
     assert [n.node.node_id for n in old_regions] == [n.node.node_id for n in regions]
