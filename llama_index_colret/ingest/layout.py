@@ -301,8 +301,8 @@ def split_paragraphs(block: Block) -> list[Block]:
 
 def _starts_paragraph(box: Box, part: Block, ln: Line, nxt: Line | None) -> bool:
     """Whether ``ln`` starts a new paragraph after ``part`` (the paragraph so far) inside a block ``box``:
-    a list marker; a first-line indent after a short line, or inside justified text (the line before and
-    the indented one both full, the next back at the margin); a line after a run-in heading (a bold or
+    a list marker; a first-line indent after a short line, or inside justified text (the indented line
+    runs to the right edge and the next one is back at the margin, whatever the line before); a line after a run-in heading (a bold or
     italic run of at most `HEADING_LINES` at the top of ``part``); a short bold line after plain text."""
     prev = part.lines[-1]
     h = max(prev.h, ln.h)
@@ -314,7 +314,7 @@ def _starts_paragraph(box: Box, part: Block, ln: Line, nxt: Line | None) -> bool
     indent = INDENT_MIN * h <= ln.x0 - prev.x0 <= INDENT_MAX * h
     if indent and short:
         return True
-    full = box.x1 - prev.x1 <= JUSTIFIED_EDGE * h and box.x1 - ln.x1 <= JUSTIFIED_EDGE * h
+    full = box.x1 - ln.x1 <= JUSTIFIED_EDGE * h  # justified: the indented line runs to the right edge
     at_margin = abs(prev.x0 - box.x0) < INDENT_MIN * h and not is_marker(part.lines[0].words[0].text)
     if indent and full and at_margin and nxt is not None and abs(nxt.x0 - box.x0) < INDENT_MIN * h:
         return True

@@ -199,8 +199,11 @@ def _aligned_in(lines: Sequence[Line], h: float, col_gap: float) -> list[Table]:
     run: list[list[Line]] = []
 
     def flush() -> None:
-        if len(run) >= MIN_ALIGNED_ROWS and (t := _as_table(run, col_gap)) is not None:
-            tables.append(t)
+        # a caption row ("Table 1: ...") of two short lines may sit right above or below the grid
+        for rows in (run, run[:-1], run[1:], run[1:-1]):
+            if len(rows) >= MIN_ALIGNED_ROWS and (t := _as_table(rows, col_gap)) is not None:
+                tables.append(t)
+                break
         run.clear()
 
     for row in _rows(lines):
