@@ -302,8 +302,9 @@ def split_paragraphs(block: Block) -> list[Block]:
 def _starts_paragraph(box: Box, part: Block, ln: Line, nxt: Line | None) -> bool:
     """Whether ``ln`` starts a new paragraph after ``part`` (the paragraph so far) inside a block ``box``:
     a list marker; a first-line indent after a short line, or inside justified text (the indented line
-    runs to the right edge and the next one is back at the margin, whatever the line before); a line after a run-in heading (a bold or
-    italic run of at most `HEADING_LINES` at the top of ``part``); a short bold line after plain text."""
+    runs to the right edge and the next one is back at the margin, whatever the line before); a line after
+    a run-in heading (a bold or italic run of at most `HEADING_LINES` at the top of ``part``); a short bold
+    line after plain text."""
     prev = part.lines[-1]
     h = max(prev.h, ln.h)
     if is_marker(ln.words[0].text):
