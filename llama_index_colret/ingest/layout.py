@@ -155,6 +155,18 @@ def is_marker(word: str) -> bool:
     )
 
 
+LOOSE_BULLETS = ("o", "§", "Ø", "ü", "v", "q")  # symbol-font bullets read as letters: markers when set apart
+
+
+def starts_with_marker(line: Line) -> bool:
+    """Whether a line starts with a list marker: `is_marker`, or a letter that symbol-font bullets read as
+    ("o" in Courier New, "§" for Wingdings' square) set apart from the text by more than a word space."""
+    first = line.words[0]
+    if is_marker(first.text):
+        return True
+    return first.text in LOOSE_BULLETS and len(line.words) > 1 and line.words[1].x0 - first.x1 > LINE_GAP * line.h
+
+
 def group_lines(words: Sequence[Word], v_rules: Sequence[Box] = ()) -> list[Line]:
     """Words -> lines: rows by vertical centre, cut at wide gaps and at vertical rules (a list marker set
     apart from its text stays with it); top to bottom."""
@@ -170,7 +182,9 @@ def group_lines(words: Sequence[Word], v_rules: Sequence[Box] = ()) -> list[Line
         current = [row[0]]
         for prev, w in zip(row, row[1:], strict=False):
             gap, h = w.x0 - prev.x1, max(prev.h, w.h)
-            marker = len(current) == 1 and is_marker(prev.text) and gap <= MARKER_GAP * h
+            marker = (
+                len(current) == 1 and (is_marker(prev.text) or prev.text in LOOSE_BULLETS) and gap <= MARKER_GAP * h
+            )
             if (gap > LINE_GAP * h and not marker) or _rule_between(prev, w, v_rules):
                 lines.append(Line(current, r))
                 current = [w]
@@ -307,7 +321,7 @@ def _starts_paragraph(box: Box, part: Block, ln: Line, nxt: Line | None) -> bool
     line after plain text."""
     prev = part.lines[-1]
     h = max(prev.h, ln.h)
-    if is_marker(ln.words[0].text):
+    if starts_with_marker(ln):
         return True
     short = box.x1 - prev.x1 > max(
         SHORT_LINE * h, SHORT_FRACTION * (box.x1 - box.x0)
@@ -316,7 +330,7 @@ def _starts_paragraph(box: Box, part: Block, ln: Line, nxt: Line | None) -> bool
     if indent and short:
         return True
     full = box.x1 - ln.x1 <= JUSTIFIED_EDGE * h  # justified: the indented line runs to the right edge
-    at_margin = abs(prev.x0 - box.x0) < INDENT_MIN * h and not is_marker(part.lines[0].words[0].text)
+    at_margin = abs(prev.x0 - box.x0) < INDENT_MIN * h and not starts_with_marker(part.lines[0])
     if indent and full and at_margin and nxt is not None and abs(nxt.x0 - box.x0) < INDENT_MIN * h:
         return True
     if prev.styled and not ln.styled and len(part.lines) <= HEADING_LINES and all(x.styled for x in part.lines):
