@@ -139,6 +139,7 @@ class Block:
 
     @property
     def ink(self) -> Box:
+        """The union of its lines' ink boxes (what a block region reports)."""
         return Box.around([ln.ink for ln in self.lines])
 
 
@@ -221,6 +222,7 @@ def paragraph_gap(lines: Sequence[Line]) -> float:
 
 
 def _x_overlap(a: Box, b: Box) -> float:
+    """Horizontal overlap of two boxes (negative: the gap between them)."""
     return min(a.x1, b.x1) - max(a.x0, b.x0)
 
 
@@ -279,6 +281,7 @@ def _is_short(item: object) -> bool:
 
 
 def _has_gutter(items: list, v_gap: float) -> bool:
+    """Whether several items leave a vertical gutter at least ``v_gap`` wide."""
     return len(items) > 1 and bool(_gaps([(it.box.x0, it.box.x1) for it in items], v_gap))
 
 

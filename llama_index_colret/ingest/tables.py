@@ -101,6 +101,7 @@ def _fill(lines: Sequence[Line], ys: list[float], xs: list[float]) -> list[list[
 
 
 def _cell_text(lines: list[Line]) -> str:
+    """The text of a cell's lines in reading order."""
     return " ".join(ln.text for ln in sorted(lines, key=lambda ln: (ln.row, ln.x0)))
 
 
@@ -152,6 +153,7 @@ def _rows(lines: Sequence[Line]) -> list[list[Line]]:
 
 
 def _short(row: list[Line]) -> bool:
+    """Whether a row has at least two cells, of few words each (a table row, not prose)."""
     return len(row) >= 2 and median(len(ln.words) for ln in row) <= MAX_WORDS_PER_CELL
 
 
