@@ -7,7 +7,7 @@ tokens of one label only; totals close the run.
 Usage: ``python scripts/corpus_check.py DIR [DIR ...] [--password NAME=PW ...] [--draw OUTDIR]``
 (``--draw`` saves the first two pages of each file with their block boxes drawn: red text, blue tables,
 green figures). DocBank labels are weak (all paragraph tokens of a page share one label), so an element
-here is a connected run of same-label tokens: paragraphs set without a gap count as one element.
+here is a connected run of same-label tokens, cut where a line starts with a first-line indent.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ def read_tokens(path: Path) -> list[Token]:
 
 def elements(tokens: list[Token]) -> list[tuple[str, BBox]]:
     """Labelled elements: tokens of one label connected on a line (gap under one token height) or across
-    adjacent lines (overlapping in x, gap under 0.7 height); each as ``(label, union box)``."""
+    adjacent lines (overlapping in x, gap under 0.7 height), cut at first-line indents; each as
+    ``(label, union box)``."""
     out = []
     for label in sorted({t.label for t in tokens}):
         boxes = np.array([t.box.as_list() for t in tokens if t.label == label])  # (n, 4)
@@ -69,9 +70,31 @@ def elements(tokens: list[Token]) -> list[tuple[str, BBox]]:
                 break
             labels = new
         for k in np.unique(labels):
-            m = boxes[labels == k]  # (k, 4)
-            out.append((label, BBox(m[:, 0].min(), m[:, 1].min(), m[:, 2].max(), m[:, 3].max())))
+            out += [(label, box) for box in _paragraphs(boxes[labels == k], h)]
     return out
+
+
+def _paragraphs(boxes: np.ndarray, h: float) -> list[BBox]:
+    """One component's tokens ``(k, 4)`` cut into paragraphs where a line starts indented (by 0.8 to 4
+    token heights from the component's left edge) below a line that does not: LaTeX sets paragraphs with
+    a first-line indent and no gap, so the labels alone would merge them."""
+    order = np.argsort((boxes[:, 1] + boxes[:, 3]) / 2, kind="stable")
+    lines: list[list[int]] = []
+    for i in order.tolist():
+        cy = (boxes[i, 1] + boxes[i, 3]) / 2
+        if lines and abs(cy - (boxes[lines[-1][0], 1] + boxes[lines[-1][0], 3]) / 2) < 0.5 * h:
+            lines[-1].append(i)
+        else:
+            lines.append([i])
+    left = boxes[:, 0].min()
+    parts: list[list[int]] = []
+    for k, ln in enumerate(lines):
+        indent = boxes[ln, 0].min() - left
+        prev_indent = boxes[lines[k - 1], 0].min() - left if k else 0.0
+        if not parts or (0.8 * h <= indent <= 4 * h and prev_indent < 0.8 * h):
+            parts.append([])
+        parts[-1] += ln
+    return [BBox(*boxes[p, :2].min(axis=0), *boxes[p, 2:].max(axis=0)) for p in parts]
 
 
 def docbank_scores(page: Page, tokens: list[Token]) -> tuple[Counter, Counter, int, int]:

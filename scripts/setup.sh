@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up a fresh machine: system packages (poppler, tesseract), a virtual environment in .venv,
+# Set up a fresh machine: system packages (poppler, tesseract, DejaVu fonts), a virtual environment in .venv,
 # the CPU build of torch first (an unpinned torch pulls GBs of CUDA packages), then the project.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
 command -v tesseract >/dev/null || need+=(tesseract-ocr tesseract-ocr-eng)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)  # Arabic glyphs for the right-to-left test page
 if [ ${#need[@]} -gt 0 ]; then
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq

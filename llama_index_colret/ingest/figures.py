@@ -37,10 +37,12 @@ class Figure:
 
 
 def _clip(b: Box, width: float, height: float) -> Box:
+    """``b`` cut to the page."""
     return Box(max(b.x0, 0.0), max(b.y0, 0.0), min(b.x1, width), min(b.y1, height))
 
 
 def _area(b: Box) -> float:
+    """Area of a box (0 when empty)."""
     return max(b.x1 - b.x0, 0.0) * max(b.y1 - b.y0, 0.0)
 
 
@@ -99,6 +101,7 @@ def vector_figures(
 
 
 def _overlap(a: Box, b: Box) -> float:
+    """Area of the intersection of two boxes."""
     return max(0.0, min(a.x1, b.x1) - max(a.x0, b.x0)) * max(0.0, min(a.y1, b.y1) - max(a.y0, b.y0))
 
 

@@ -139,6 +139,7 @@ class Block:
 
     @property
     def ink(self) -> Box:
+        """The union of its lines' ink boxes (what a block region reports)."""
         return Box.around([ln.ink for ln in self.lines])
 
 
@@ -153,6 +154,18 @@ def is_marker(word: str) -> bool:
     return bool(word) and (
         word[0] in BULLETS or 0xE000 <= ord(word[0]) <= 0xF8FF or word in DASHES or bool(ENUMERATOR.match(word))
     )
+
+
+LOOSE_BULLETS = ("o", "§", "Ø", "ü", "v", "q")  # symbol-font bullets read as letters: markers when set apart
+
+
+def starts_with_marker(line: Line) -> bool:
+    """Whether a line starts with a list marker: `is_marker`, or a letter that symbol-font bullets read as
+    ("o" in Courier New, "§" for Wingdings' square) set apart from the text by more than a word space."""
+    first = line.words[0]
+    if is_marker(first.text):
+        return True
+    return first.text in LOOSE_BULLETS and len(line.words) > 1 and line.words[1].x0 - first.x1 > LINE_GAP * line.h
 
 
 def group_lines(words: Sequence[Word], v_rules: Sequence[Box] = ()) -> list[Line]:
@@ -170,7 +183,9 @@ def group_lines(words: Sequence[Word], v_rules: Sequence[Box] = ()) -> list[Line
         current = [row[0]]
         for prev, w in zip(row, row[1:], strict=False):
             gap, h = w.x0 - prev.x1, max(prev.h, w.h)
-            marker = len(current) == 1 and is_marker(prev.text) and gap <= MARKER_GAP * h
+            marker = (
+                len(current) == 1 and (is_marker(prev.text) or prev.text in LOOSE_BULLETS) and gap <= MARKER_GAP * h
+            )
             if (gap > LINE_GAP * h and not marker) or _rule_between(prev, w, v_rules):
                 lines.append(Line(current, r))
                 current = [w]
@@ -207,6 +222,7 @@ def paragraph_gap(lines: Sequence[Line]) -> float:
 
 
 def _x_overlap(a: Box, b: Box) -> float:
+    """Horizontal overlap of two boxes (negative: the gap between them)."""
     return min(a.x1, b.x1) - max(a.x0, b.x0)
 
 
@@ -265,6 +281,7 @@ def _is_short(item: object) -> bool:
 
 
 def _has_gutter(items: list, v_gap: float) -> bool:
+    """Whether several items leave a vertical gutter at least ``v_gap`` wide."""
     return len(items) > 1 and bool(_gaps([(it.box.x0, it.box.x1) for it in items], v_gap))
 
 
@@ -301,12 +318,13 @@ def split_paragraphs(block: Block) -> list[Block]:
 
 def _starts_paragraph(box: Box, part: Block, ln: Line, nxt: Line | None) -> bool:
     """Whether ``ln`` starts a new paragraph after ``part`` (the paragraph so far) inside a block ``box``:
-    a list marker; a first-line indent after a short line, or inside justified text (the line before and
-    the indented one both full, the next back at the margin); a line after a run-in heading (a bold or
-    italic run of at most `HEADING_LINES` at the top of ``part``); a short bold line after plain text."""
+    a list marker; a first-line indent after a short line, or inside justified text (the indented line
+    runs to the right edge and the next one is back at the margin, whatever the line before); a line after
+    a run-in heading (a bold or italic run of at most `HEADING_LINES` at the top of ``part``); a short bold
+    line after plain text."""
     prev = part.lines[-1]
     h = max(prev.h, ln.h)
-    if is_marker(ln.words[0].text):
+    if starts_with_marker(ln):
         return True
     short = box.x1 - prev.x1 > max(
         SHORT_LINE * h, SHORT_FRACTION * (box.x1 - box.x0)
@@ -314,8 +332,8 @@ def _starts_paragraph(box: Box, part: Block, ln: Line, nxt: Line | None) -> bool
     indent = INDENT_MIN * h <= ln.x0 - prev.x0 <= INDENT_MAX * h
     if indent and short:
         return True
-    full = box.x1 - prev.x1 <= JUSTIFIED_EDGE * h and box.x1 - ln.x1 <= JUSTIFIED_EDGE * h
-    at_margin = abs(prev.x0 - box.x0) < INDENT_MIN * h and not is_marker(part.lines[0].words[0].text)
+    full = box.x1 - ln.x1 <= JUSTIFIED_EDGE * h  # justified: the indented line runs to the right edge
+    at_margin = abs(prev.x0 - box.x0) < INDENT_MIN * h and not starts_with_marker(part.lines[0])
     if indent and full and at_margin and nxt is not None and abs(nxt.x0 - box.x0) < INDENT_MIN * h:
         return True
     if prev.styled and not ln.styled and len(part.lines) <= HEADING_LINES and all(x.styled for x in part.lines):

@@ -101,6 +101,7 @@ def _fill(lines: Sequence[Line], ys: list[float], xs: list[float]) -> list[list[
 
 
 def _cell_text(lines: list[Line]) -> str:
+    """The text of a cell's lines in reading order."""
     return " ".join(ln.text for ln in sorted(lines, key=lambda ln: (ln.row, ln.x0)))
 
 
@@ -152,6 +153,7 @@ def _rows(lines: Sequence[Line]) -> list[list[Line]]:
 
 
 def _short(row: list[Line]) -> bool:
+    """Whether a row has at least two cells, of few words each (a table row, not prose)."""
     return len(row) >= 2 and median(len(ln.words) for ln in row) <= MAX_WORDS_PER_CELL
 
 
@@ -199,8 +201,11 @@ def _aligned_in(lines: Sequence[Line], h: float, col_gap: float) -> list[Table]:
     run: list[list[Line]] = []
 
     def flush() -> None:
-        if len(run) >= MIN_ALIGNED_ROWS and (t := _as_table(run, col_gap)) is not None:
-            tables.append(t)
+        # a caption row ("Table 1: ...") of two short lines may sit right above or below the grid
+        for rows in (run, run[:-1], run[1:], run[1:-1]):
+            if len(rows) >= MIN_ALIGNED_ROWS and (t := _as_table(rows, col_gap)) is not None:
+                tables.append(t)
+                break
         run.clear()
 
     for row in _rows(lines):

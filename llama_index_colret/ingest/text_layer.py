@@ -48,6 +48,7 @@ class TextLayer:
 
 
 def _corner(b: Box) -> tuple[float, float]:
+    """The top-left corner of a box."""
     return b.x0, b.y0
 
 
@@ -68,6 +69,7 @@ class _Frame:
         self._affine = np.stack([ex - o, ey - o, o - bx * (ex - o) - by * (ey - o)])  # (3, 2): per x, per y, offset
 
     def box(self, left: float, bottom: float, right: float, top: float) -> Box:
+        """One user-space rectangle in the frame, in points (top-left origin)."""
         bb = BBox.from_pdf_rect(left, bottom, right, top, page_box=self.page_box, rotation=self.rotation)
         return Box(*bb.to_points(self.width, self.height))
 

@@ -13,7 +13,7 @@ WORD_BASELINE_JUMP = 0.5  # centres further apart than this are on different bas
 # words -> lines
 ROW_TOL = 0.4  # words whose centres differ by less than this share a row (mixed-size words on one baseline)
 LINE_GAP = 0.8  # a horizontal gap wider than this starts a new line: word spaces are ~0.3, gutters >= 1
-MARKER_GAP = 4.0  # a list marker set apart from its text joins the text when the gap is at most this
+MARKER_GAP = 1.5  # a list marker set apart from its text joins it across at most this (gutters are wider)
 
 # lines -> blocks
 SIZE_RATIO = 1.3  # ratio: lines whose heights differ by more than this factor are not one paragraph

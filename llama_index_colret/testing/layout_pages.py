@@ -111,6 +111,7 @@ class _Sheet:
         return box
 
     def width(self, text: str, font: str = "Vera") -> float:
+        """Advance width of ``text`` in points at the page's size."""
         from reportlab.pdfbase.pdfmetrics import stringWidth
 
         return stringWidth(text, font, SIZE)
@@ -179,6 +180,7 @@ def _shown(marker: str) -> str:
 
 
 def _texts(n: int, words: int, seed: int) -> list[str]:
+    """``n`` deterministic filler paragraphs of ``words`` words."""
     return sample_paragraphs(n, words_per_paragraph=words, seed=seed)
 
 
