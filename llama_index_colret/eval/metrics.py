@@ -39,6 +39,7 @@ Pure numpy: imports neither LanceDB, transformers nor llama_index.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -232,6 +233,16 @@ def nan_to_none(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in values.items()}
 
 
+def fields_to_json(obj: Any, rename: Mapping[str, str] | None = None) -> dict[str, object]:
+    """A summary dataclass as JSON: its fields in order (``rename``d where asked), mappings with NaN as None."""
+    rename = rename or {}
+    out: dict[str, object] = {}
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        out[rename.get(f.name, f.name)] = nan_to_none(value) if isinstance(value, Mapping) else value
+    return out
+
+
 def _ratio(num: int, den: int) -> float:
     return num / den if den else math.nan
 
@@ -248,13 +259,7 @@ class Summary:
 
     def to_dict(self) -> dict[str, object]:
         """JSON form; NaN becomes None."""
-        return {
-            "n_questions": self.n_questions,
-            "n_pages": self.n_pages,
-            "n_empty_selections": self.n_empty_selections,
-            "metrics": nan_to_none(self.metrics),
-            "tokens": nan_to_none(self.tokens),
-        }
+        return fields_to_json(self)
 
 
 def _token_totals(pages: Sequence[PageScore]) -> dict[str, float]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .metrics import nan_to_none
+from .metrics import fields_to_json
 
 Qrels = Mapping[str, Mapping[str, int]]  # query id -> document id -> grade
 
@@ -71,13 +71,7 @@ class RetrievalSummary:
 
     def to_dict(self) -> dict[str, object]:
         """JSON form; NaN becomes None."""
-        return {
-            "n_queries": self.n_queries,
-            "n_skipped": self.n_skipped,
-            "n_missing": self.n_missing,
-            "metrics": nan_to_none(self.metrics),
-            "latency_s": nan_to_none(self.latency),
-        }
+        return fields_to_json(self, {"latency": "latency_s"})
 
 
 def latency_figures(seconds: Sequence[float]) -> dict[str, float]:
