@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from PIL import Image
 from tqdm.auto import tqdm
@@ -32,9 +32,13 @@ from .ingest.render import iter_page_images
 from .store.lance import PageStore
 from .store.rows import encode_png
 
+if TYPE_CHECKING:
+    from .scale.ray_ingest import RayOptions
+
 logger = logging.getLogger(__name__)
 MetadataSpec = Mapping[str, Any] | Callable[[Path], Mapping[str, Any]] | None
 Status = Literal["added", "duplicate", "failed"]
+ENGINES = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,15 @@ class PreparedDocument:
     outcome: DocumentOutcome | None = None
 
 
+class HashLookup(Protocol):
+    """What preparation needs of the store: the doc_id stored under a content hash (a `PageStore`, or the Ray
+    engine's snapshot of the stored hashes)."""
+
+    def has_document(self, content_hash: str) -> str | None:
+        """The doc_id of the stored document with this content hash, or None."""
+        ...
+
+
 def pdf_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
     """PDF files from a file, a folder (every ``*.pdf`` below it, sorted) or a list of them.
 
@@ -138,16 +151,38 @@ def index_pdfs(
     password: str | None = None,
     show_progress: bool = True,
     batch_pages: int = 4,
+    engine: Literal["local", "ray"] = "local",
+    ray: RayOptions | None = None,
 ) -> IndexReport:
     """Index PDFs into ``store`` with ``embedder``; each document lands whole (one write) or not at all.
 
-    ``metadata`` is one mapping for every file or a callable ``path -> mapping``. Returns an `IndexReport`.
+    ``metadata`` is one mapping for every file or a callable ``path -> mapping``. ``engine="ray"`` runs the same
+    steps on a Ray cluster (`RayOptions`; the driver writes). Returns an `IndexReport`.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if embedder.model_name != store.model_name or int(embedder.dim) != store.dim:
         raise IndexMismatchError(
             f"{store.uri}: the index holds {store.dim}-d vectors of {store.model_name!r}; "
             f"the embedder is {embedder.model_name!r} ({embedder.dim}-d)"
         )
+    if engine == "ray":
+        from .scale.ray_ingest import IngestSteps, RayOptions, index_with_ray
+
+        steps = IngestSteps(
+            partial(prepare_document, dpi=dpi, ocr=ocr, password=password), embed_document, write_document
+        )
+        outcomes = index_with_ray(
+            [Path(p) for p in paths],
+            store,
+            embedder,
+            steps,
+            metadata=metadata,
+            batch_pages=batch_pages,
+            show_progress=show_progress,
+            options=ray or RayOptions(),
+        )
+        return IndexReport(outcomes)
     prepare = partial(prepare_document, store=store, dpi=dpi, ocr=ocr, password=password)
     report = IndexReport()
     with (
@@ -179,8 +214,9 @@ def one_ahead(
     yield ahead.result()
 
 
-def prepare_document(path: Path, *, store: PageStore, dpi: int, ocr: str, password: str | None) -> PreparedDocument:
-    """Hash, look up, load (regions) and render one document (runs in the background thread)."""
+def prepare_document(path: Path, *, store: HashLookup, dpi: int, ocr: str, password: str | None) -> PreparedDocument:
+    """Hash, look up (``store.has_document``), load (regions) and render one document (in the background thread,
+    or in a Ray task)."""
     try:
         content_hash = file_hash(path)
     except OSError as exc:
@@ -208,12 +244,32 @@ def embed_and_write(
     """Embed a prepared document ``batch_pages`` pages per model call and write it in one `add_document`."""
     bar.total += len(doc.pages)
     bar.refresh()
+    embedded = embed_document(doc, embedder, batch_pages, bar.update)
+    return embedded if isinstance(embedded, DocumentOutcome) else write_document(doc, embedded, store, metadata)
+
+
+def embed_document(
+    doc: PreparedDocument, embedder: Embedder, batch_pages: int, on_batch: Callable[[int], object] | None = None
+) -> list[PageEmbedding] | DocumentOutcome:
+    """The document's page embeddings, ``batch_pages`` pages per model call (``on_batch(n)`` after each), or the
+    failed outcome when the model refuses a page (a library error)."""
     embeddings: list[PageEmbedding] = []
     try:
         for start in range(0, len(doc.pngs), batch_pages):
             batch = doc.pngs[start : start + batch_pages]
             embeddings.extend(embedder.embed_pages([_decode(png) for png in batch]))
-            bar.update(len(batch))
+            if on_batch is not None:
+                on_batch(len(batch))
+    except ColRetError as exc:
+        return DocumentOutcome(str(doc.path), "failed", error=str(exc))
+    return embeddings
+
+
+def write_document(
+    doc: PreparedDocument, embeddings: Sequence[PageEmbedding], store: PageStore, metadata: MetadataSpec
+) -> DocumentOutcome:
+    """Write an embedded document in one `add_document` (whole or not at all) and say what happened."""
+    try:
         meta = metadata(doc.path) if callable(metadata) else metadata
         doc_id = store.add_document(
             content_hash=doc.content_hash,

@@ -2,6 +2,8 @@
 
 One document is written with one ``add()`` call, so it lands whole or not at all. The model name and
 vector size are recorded in the table schema; opening with another model is an `IndexMismatchError`.
+Object storage (``s3://``, ``gs://``, ``az://``) takes LanceDB ``storage_options`` (endpoint, region, credentials,
+``allow_http``) or the usual ``AWS_*`` environment; readers see each new table version on their next read.
 """
 
 from __future__ import annotations
@@ -54,17 +56,28 @@ class PageStore:
     # -- opening ------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, uri: str | Path, *, model_name: str | None = None, dim: int | None = None) -> PageStore:
+    def open(
+        cls,
+        uri: str | Path,
+        *,
+        model_name: str | None = None,
+        dim: int | None = None,
+        storage_options: Mapping[str, str] | None = None,
+        read_consistency_interval: timedelta | None = timedelta(0),
+    ) -> PageStore:
         """Open the index at ``uri``; create it when absent and both ``model_name`` and ``dim`` are given.
 
         A ``model_name`` or ``dim`` that disagrees with the recorded one is an `IndexMismatchError`.
+        ``storage_options`` go to LanceDB (object storage); ``read_consistency_interval`` is how stale a read may
+        be: 0 checks for a newer version before every read (readers see other processes' writes at once),
+        None never does (the version opened, fewest object-store requests).
         """
         uri = str(uri)
         reading = model_name is None or dim is None
         local = _local_path(uri, refuse_file=True)
         if local is not None and reading and not local.is_dir():  # reading never creates the folder
             raise empty_index(uri)
-        db = lancedb.connect(uri, read_consistency_interval=timedelta(0))
+        db = _connect(uri, storage_options, read_consistency_interval)
         if TABLE_NAME not in db.list_tables().tables:
             if reading:
                 raise empty_index(uri)
@@ -80,18 +93,20 @@ class PageStore:
         return store
 
     @classmethod
-    def create(cls, uri: str | Path, *, model_name: str, dim: int) -> PageStore:
+    def create(
+        cls, uri: str | Path, *, model_name: str, dim: int, storage_options: Mapping[str, str] | None = None
+    ) -> PageStore:
         """Create the index at ``uri`` (or open it when it exists for the same model and dim)."""
-        return cls.open(uri, model_name=model_name, dim=dim)
+        return cls.open(uri, model_name=model_name, dim=dim, storage_options=storage_options)
 
     @staticmethod
-    def exists(uri: str | Path) -> bool:
+    def exists(uri: str | Path, storage_options: Mapping[str, str] | None = None) -> bool:
         """Whether ``uri`` holds a colret index (a missing local folder is not created to find out); StoreError
         when ``uri`` is a file."""
         local = _local_path(str(uri), refuse_file=True)
         if local is not None and not local.is_dir():
             return False
-        return TABLE_NAME in lancedb.connect(str(uri)).list_tables().tables
+        return TABLE_NAME in _connect(str(uri), storage_options, None).list_tables().tables
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -298,6 +313,12 @@ def empty_index(uri: str) -> EmptyIndexError:
     return EmptyIndexError(
         f"{uri}: no colret index here or it has no pages; add PDFs with `colret index PDF... --db {uri}`"
     )
+
+
+def _connect(uri: str, storage_options: Mapping[str, str] | None, read_consistency_interval: timedelta | None) -> Any:
+    """A LanceDB connection; options are strings as LanceDB wants them (``allow_http=True`` -> ``"true"``)."""
+    options = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in (storage_options or {}).items()}
+    return lancedb.connect(uri, storage_options=options or None, read_consistency_interval=read_consistency_interval)
 
 
 def _local_path(uri: str, refuse_file: bool = False) -> Path | None:
