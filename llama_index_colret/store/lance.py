@@ -29,7 +29,6 @@ from .packed import KEY_COLUMNS, PackedVectors, PageKeys
 from .records import DocumentInfo, PageRecord
 from .retry import retry_conflicts
 from .rows import promoted_metadata
-from .staging import DocumentWriter
 from .schema import (
     FILTERABLE_CORE,
     METADATA_PREFIX,
@@ -40,6 +39,7 @@ from .schema import (
     metadata_columns,
     read_index_meta,
 )
+from .staging import DocumentWriter
 
 _SQL_TYPES = {"bool": "BOOLEAN", "int64": "BIGINT", "double": "DOUBLE", "string": "STRING"}
 

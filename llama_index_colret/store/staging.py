@@ -164,6 +164,11 @@ class DocumentWriter:
             retry_conflicts(lambda name=name: self.db.drop_table(name, ignore_missing=True))
             _LIVE_STAGES.discard(name)
 
+    def release(self) -> None:
+        """Stop writing without dropping the stages (an interrupted run): a later run resumes them."""
+        for generation in range(self.generation + 1):
+            _LIVE_STAGES.discard(stage_name(self.doc.content_hash, generation))
+
     def _append_staged(self) -> None:
         """One ``add`` of every staged page, each once, conformed to the current ``pages`` schema."""
         schema = self.pages_table.schema
