@@ -1,19 +1,21 @@
-"""Ingest on a Ray cluster: the local pipeline's per-document steps spread over Ray Data.
+"""Ingest on a Ray cluster: the local pipeline's per-document steps (`documents.py`) spread over Ray Data.
 
-PDF paths -> ``prepare`` (hash, stored-hash lookup, regions, render, PNG encode) in CPU tasks, one per
-document -> ``embed`` on actors, one model each (a GPU each when the cluster has GPUs) -> ``write`` on the
-driver, one `PageStore.add_document` per document. The steps are the local pipeline's own functions, handed
-in by `pipeline.index_pdfs` (this module never imports the pipeline, so no import cycle).
+PDF paths -> a preparation task per document (CPU: hash, skip when stored, count pages, then each chunk's
+regions, render and PNGs, yielded one chunk at a time) -> model actors, one model each (a GPU each when the
+cluster has GPUs), embedding a chunk with the same batches as local ingest -> the driver, which claims the
+document in the store when its first chunk arrives (`PageStore.begin_document`), stages each chunk
+(`DocumentWriter.write_chunk`) and publishes the document in one commit when its last chunk is in.
 
-Writes stay on the driver: each document is committed by the same ``add_document`` as local ingest (same
-schema, content-hash dedup, metadata columns, full-text index), so it is whole or absent by construction, and
-the driver spends milliseconds per page where a model spends 0.05-17 s. lance-ray (PyPI 0.5) writes Ray Data
-blocks as Lance fragments committed once at the end of the job: it bypasses ``add_document`` (its dedup and
-metadata columns) and a killed job commits nothing, so it does not fit a resumable, document-atomic ingest.
+Writes stay on the driver, through the store's one write path: the same table and schema as local ingest,
+content-hash dedup, claims that keep two writers from doubling a document, readers that only see whole
+documents; the driver spends milliseconds per page where a model spends 0.05-17 s. lance-ray (PyPI 0.5)
+writes Ray Data blocks as Lance fragments committed once at the end of a job: it would bypass that write path
+(claims, staging, metadata columns) and a killed job would commit nothing, so it does not fit.
 
-Resuming: a file whose hash is stored is skipped in its preparation task, before any model sees it (the
-hashes are read once from the table at the start); a killed actor is restarted by Ray Data and its document
-retried; a killed driver leaves only whole documents and the next run skips them.
+Resuming: a file whose hash is stored is skipped in its preparation task, before it is rendered or embedded
+(the hashes are read once at the start); a killed actor is restarted by Ray Data and its chunk retried; a killed
+driver leaves whole documents and stages that the next run resumes (pages it staged are not staged twice,
+though the Ray engine renders and embeds them again: it learns what is staged only when it claims).
 """
 
 from __future__ import annotations
@@ -26,20 +28,29 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any
 
 from tqdm.auto import tqdm
 
-from ..embed.types import Embedder, PageEmbedding
+from ..documents import (
+    Chunk,
+    DocumentOutcome,
+    MetadataSpec,
+    OpenDocument,
+    claim_document,
+    embed_chunk,
+    finish,
+    n_chunks,
+    prepared_chunks,
+    stage_chunk,
+)
+from ..embed.types import Embedder
 from ..errors import ClusterError, IndexMismatchError
 from ..store.lance import PageStore
 
-if TYPE_CHECKING:
-    from ..pipeline import DocumentOutcome, MetadataSpec, PreparedDocument
-
 logger = logging.getLogger(__name__)
 RAY_EXTRA = "pip install 'llama-index-colret[ray]'"
-ACTOR_TASK_RETRIES = 3  # a document that kills its actor this many times fails the run instead of looping
+ACTOR_TASK_RETRIES = 3  # a chunk that kills its actor this many times fails the run instead of looping
 PREPARE_CALLS = 32  # documents a preparation worker process handles before Ray replaces it
 
 
@@ -72,15 +83,6 @@ class RayOptions:
             raise ValueError(f"gpus_per_actor must be >= 0, got {self.gpus_per_actor}")
 
 
-class IngestSteps(NamedTuple):
-    """The local pipeline's per-document functions: ``prepare(path, store=lookup)``, ``embed(doc, embedder,
-    batch_pages)`` (embeddings or a failed outcome) and ``write(doc, embeddings, store, metadata)``."""
-
-    prepare: Callable[..., PreparedDocument]
-    embed: Callable[[PreparedDocument, Embedder, int], list[PageEmbedding] | DocumentOutcome]
-    write: Callable[[PreparedDocument, Sequence[PageEmbedding], PageStore, MetadataSpec], DocumentOutcome]
-
-
 class StoredHashes:
     """The stored ``content_hash -> doc_id`` read once on the driver: the ``has_document`` of preparation tasks
     (they cannot hold the table), so a stored file is skipped before it is loaded or embedded."""
@@ -97,38 +99,82 @@ def index_with_ray(
     paths: Sequence[Path],
     store: PageStore,
     embedder: Embedder,
-    steps: IngestSteps,
-    *,
+    settings: Mapping[str, Any],
     metadata: MetadataSpec,
     batch_pages: int,
-    show_progress: bool,
     options: RayOptions,
+    show_progress: bool = True,
 ) -> list[DocumentOutcome]:
-    """Run ``steps`` over ``paths`` on Ray; return one outcome per path, in the order of ``paths``.
+    """Index ``paths`` on Ray with the preparation ``settings`` (``dpi``, ``ocr``, ``password``,
+    ``chunk_pages``); one outcome per path, in the order of ``paths``.
 
-    Documents are written on this process as their embeddings arrive (whole, one write each); an exception
-    other than a per-document library error stops the run with only whole documents written."""
+    Documents are claimed, staged and published by this process as their chunks arrive; an interrupted run
+    (or any error the steps do not turn into a failed document) leaves whole documents and resumable stages."""
     ray = _ray(options.address)
     if not paths:
         return []
-    known = StoredHashes({d.content_hash: d.doc_id for d in store.documents()})
+    stored = StoredHashes({d.content_hash: d.doc_id for d in store.documents()})
+    prepare = partial(prepared_chunks, stored=stored, **settings)
     factory = options.embedder_factory or default_factory(embedder)
-    outcomes: dict[int, DocumentOutcome] = {}
-    pages = 0
-    with (
-        _quiet_ray_data(ray),
-        tqdm(total=len(paths), unit="doc", desc="indexing (ray)", disable=not show_progress) as bar,
-    ):
-        rows = _dataset(ray, paths, partial(steps.prepare, store=known), factory, steps.embed, batch_pages, options)
-        for i, doc, result in _results(rows, store.model_name, store.dim):
-            outcome = result if not isinstance(result, list) else steps.write(doc, result, store, metadata)
-            if outcome.status == "failed":
-                logger.warning("skipped %s", outcome.describe())
-            outcomes[i] = outcome
-            pages += outcome.n_pages
-            bar.set_postfix(pages=pages, refresh=False)
-            bar.update(1)
-    return [outcomes[i] for i in range(len(paths))]
+    run = _Run(store, metadata, int(settings["chunk_pages"]))
+    try:
+        with (
+            _quiet_ray_data(ray),
+            tqdm(total=len(paths), unit="doc", desc="indexing (ray)", disable=not show_progress) as bar,
+        ):
+            for i, chunk in _results(_dataset(ray, paths, prepare, factory, batch_pages, options), store):
+                outcome = run.take(i, chunk)
+                if outcome is not None:
+                    bar.set_postfix(pages=run.pages, refresh=False)
+                    bar.update(1)
+    finally:  # an interrupted run leaves its stages to be resumed by the next one
+        run.release()
+    return [run.outcomes[i] for i in range(len(paths))]
+
+
+class _Run:
+    """The driver's side of a run: the claimed documents, their chunks still to come, and the outcomes."""
+
+    def __init__(self, store: PageStore, metadata: MetadataSpec, chunk_pages: int) -> None:
+        self.store, self.metadata, self.chunk_pages = store, metadata, chunk_pages
+        self.open: dict[int, tuple[OpenDocument, int]] = {}  # path index -> (claimed document, chunks to come)
+        self.outcomes: dict[int, DocumentOutcome] = {}
+        self.seen: set[str] = set()  # content hashes claimed in this run: a file listed twice is a duplicate
+        self.pages = 0
+
+    def take(self, i: int, chunk: Chunk) -> DocumentOutcome | None:
+        """Account for one embedded chunk of path ``i``: claim on its first chunk, stage, publish on its last;
+        the document's outcome once it has one."""
+        if i in self.outcomes:
+            return None  # a document that needed no more work (busy, stored, failed): later chunks are moot
+        if i not in self.open:
+            doc = (
+                chunk.doc
+                if chunk.doc.outcome is not None
+                else claim_document(chunk.doc, self.store, self.metadata, self.seen)
+            )
+            self.open[i] = (doc, n_chunks(doc.n_pages, self.chunk_pages))
+        doc, left = self.open[i]
+        if doc.outcome is None:
+            doc.error = doc.error or chunk.doc.error  # a preparation or embedding failure on the worker
+            stage_chunk(chunk, doc)
+            left -= 1
+        if doc.outcome is None and left > 0 and doc.error is None:
+            self.open[i] = (doc, left)
+            return None
+        del self.open[i]
+        outcome = finish(doc, self.store)
+        if outcome.status == "failed":
+            logger.warning("skipped %s", outcome.describe())
+        self.outcomes[i] = outcome
+        self.pages += outcome.n_pages
+        return outcome
+
+    def release(self) -> None:
+        """Stop writing the documents still open, keeping their stages for the next run."""
+        for doc, _ in self.open.values():
+            if doc.writer is not None:
+                doc.writer.release()
 
 
 def default_factory(embedder: Embedder) -> Callable[[], Embedder]:
@@ -166,12 +212,26 @@ def _ray(address: str | None) -> Any:
     return ray
 
 
+def _ray(address: str | None) -> Any:
+    """The ``ray`` module, joined to a cluster (`ClusterError` when Ray is missing or the address unreachable)."""
+    try:
+        import ray
+        import ray.data  # noqa: F401  (Ray Data is the `ray[data]` part of the extra)
+    except ImportError as exc:
+        raise ClusterError(f"engine='ray' needs Ray Data: {RAY_EXTRA} ({exc})") from exc
+    if not ray.is_initialized():
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise ClusterError(f"cannot join the Ray cluster at {address or 'the default address'}: {exc}") from exc
+    return ray
+
+
 def _dataset(
     ray: Any,
     paths: Sequence[Path],
-    prepare: Callable[[Path], PreparedDocument],
+    prepare: Callable[[Path], Iterator[Chunk]],
     factory: Callable[[], Embedder],
-    embed: Callable[[PreparedDocument, Embedder, int], Any],
     batch_pages: int,
     options: RayOptions,
 ) -> Any:
@@ -180,56 +240,63 @@ def _dataset(
     cluster_gpus = int(ray.cluster_resources().get("GPU", 0))
     if gpus is None:
         gpus = 1.0 if cluster_gpus else 0.0
-    n_actors = options.num_actors or max(1, cluster_gpus)
     items = [{"index": i, "path": str(p)} for i, p in enumerate(paths)]
     ds = ray.data.from_items(items, override_num_blocks=len(items))
     # Ray Data fuses a task operator into the next actor operator when their remote arguments agree; max_calls
     # (a fresh preparation worker every PREPARE_CALLS documents, bounding what pdfium or Tesseract may leak)
     # keeps preparation in its own CPU tasks, so rendering and OCR overlap with the model
-    ds = ds.map(_prepare_row, fn_kwargs={"prepare": prepare}, num_cpus=options.cpus_per_task, max_calls=PREPARE_CALLS)
+    ds = ds.map_batches(
+        _prepare_batch,
+        batch_size=1,
+        fn_kwargs={"prepare": prepare},
+        num_cpus=options.cpus_per_task,
+        max_calls=PREPARE_CALLS,
+    )
     with warnings.catch_warnings():  # max_task_retries has no named parameter yet (the extra pins ray < 2.64)
         warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated", category=DeprecationWarning)
         return ds.map(
             EmbedActor,
-            fn_constructor_kwargs={"factory": factory, "embed": embed, "batch_pages": batch_pages},
-            compute=ray.data.ActorPoolStrategy(size=n_actors),
+            fn_constructor_kwargs={"factory": factory, "batch_pages": batch_pages},
+            compute=ray.data.ActorPoolStrategy(size=options.num_actors or max(1, cluster_gpus)),
             num_cpus=options.cpus_per_actor,
             num_gpus=gpus,
             max_task_retries=ACTOR_TASK_RETRIES,
         )
 
 
-def _prepare_row(row: dict[str, Any], prepare: Callable[[Path], PreparedDocument]) -> dict[str, Any]:
-    """A preparation task: the prepared document, pickled (pages, regions and PNGs travel as one value)."""
-    return {"index": row["index"], "doc": pickle.dumps(prepare(Path(row["path"])))}
+def _prepare_batch(batch: dict[str, Any], prepare: Callable[[Path], Iterator[Chunk]]) -> Iterator[dict[str, list[Any]]]:
+    """A preparation task over one document: each prepared chunk, pickled, as soon as it is ready (so a worker
+    holds one chunk's PNGs at a time)."""
+    for i, path in zip(batch["index"], batch["path"], strict=True):
+        for chunk in prepare(Path(str(path))):
+            yield {"index": [int(i)], "chunk": [pickle.dumps(chunk)]}
 
 
 class EmbedActor:
-    """A model actor: builds its embedder once, then embeds each prepared document that needs the model."""
+    """A model actor: builds its embedder once, then embeds each prepared chunk that needs the model."""
 
-    def __init__(self, factory: Callable[[], Embedder], embed: Callable[..., Any], batch_pages: int) -> None:
+    def __init__(self, factory: Callable[[], Embedder], batch_pages: int) -> None:
         self.embedder = factory()
-        self.embed = embed
         self.batch_pages = batch_pages
 
     def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
-        """``(doc, embeddings or outcome, model name, dim)`` pickled: a stored or failed document passes through."""
-        doc = pickle.loads(row["doc"])
-        result = doc.outcome or self.embed(doc, self.embedder, self.batch_pages)
+        """The chunk with its embeddings (a stored or failed document passes through) and the model's identity."""
+        chunk = embed_chunk(pickle.loads(row["chunk"]), self.embedder, self.batch_pages)
         identity = (self.embedder.model_name, int(self.embedder.dim))
-        return {"index": row["index"], "doc": pickle.dumps((doc, result, identity))}
+        return {"index": row["index"], "chunk": pickle.dumps((chunk, identity))}
 
 
-def _results(rows: Any, model_name: str, dim: int) -> Iterator[tuple[int, PreparedDocument, Any]]:
-    """``(index, doc, embeddings or outcome)`` as the actors finish; `IndexMismatchError` when an actor's model
-    is not the index's (before anything it embedded is written)."""
+def _results(rows: Any, store: PageStore) -> Iterator[tuple[int, Chunk]]:
+    """``(path index, embedded chunk)`` as the actors finish; `IndexMismatchError` when an actor's model is not
+    the index's (before anything it embedded is staged)."""
     for row in rows.iter_rows():
-        doc, result, (actor_model, actor_dim) = pickle.loads(row["doc"])
-        if isinstance(result, list) and (actor_model, actor_dim) != (model_name, dim):
+        chunk, (model, dim) = pickle.loads(row["chunk"])
+        if chunk.embeddings and (model, dim) != (store.model_name, store.dim):
             raise IndexMismatchError(
-                f"the index holds {dim}-d vectors of {model_name!r}; a Ray actor loaded {actor_model!r} ({actor_dim}-d)"
+                f"{store.uri}: the index holds {store.dim}-d vectors of {store.model_name!r}; "
+                f"a Ray actor loaded {model!r} ({dim}-d)"
             )
-        yield int(row["index"]), doc, result
+        yield int(row["index"]), chunk
 
 
 @contextmanager
