@@ -90,7 +90,10 @@ def test_ray_ingest_stores_the_rows_of_local_ingest_and_skips_bad_and_stored_fil
     ray_cluster: str, tmp_path: Path, pdfs: list[Path], embedder: ColEmbedder, model_dir: Path, local_rows: list
 ) -> None:
     store = new_store(tmp_path / "db", embedder)
-    report = index_pdfs(pdfs, store, embedder, engine="ray", metadata=meta, show_progress=False, batch_pages=2)
+    # chunks of 2 pages: the 3-page document travels as two chunks, staged as they come and published once
+    report = index_pdfs(
+        pdfs, store, embedder, engine="ray", metadata=meta, show_progress=False, batch_pages=2, chunk_pages=2
+    )
     assert [o.status for o in report.outcomes] == ["added", "failed", "added", "added"]
     assert report.failed[0].path == str(pdfs[1]) and "corrupt.pdf" in report.failed[0].error
     assert report.outcomes[0].doc_id == file_hash(pdfs[0])[:16]
