@@ -74,9 +74,22 @@ def write_hostile_set(folder: Path) -> dict[str, Path]:
         "flate-bomb": flate_bomb_pdf(),
         "poster-100in": one_page_pdf("0 0 7200 7200"),
         "good": good,
+        "blank-40": blank_pdf(40),
     }
     paths = {}
     for name, data in files.items():
         paths[name] = folder / f"{name}.pdf"
         paths[name].write_bytes(data)
     return paths
+
+
+def blank_pdf(n_pages: int, side_pt: float = 72.0) -> bytes:
+    """``n_pages`` empty square pages of ``side_pt`` points (no text layer: every page is an OCR candidate)."""
+    kids = b" ".join(b"%d 0 R" % (4 + i) for i in range(n_pages))
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %g %g] /Contents 3 0 R /Resources << >> >>"
+    return raw_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, n_pages),
+        _stream(b""),
+        *[page % (side_pt, side_pt)] * n_pages,
+    ])  # fmt: skip
