@@ -139,6 +139,8 @@ def _read_page(
     from .regions import build_regions
     from .text_layer import read_text_layer
 
+    x0, y0, x1, y1 = page.get_cropbox()  # pdfium draws a broken box as a letter page, the text layer divides by it
+    checked_page_size(path, number, abs(x1 - x0), abs(y1 - y0))
     w, h = checked_page_size(path, number, *page.get_size())
     shown = int(render_dpi(w, h, dpi))  # the resolution every render of this page gets (pixel cap)
     out = Page(path, number, w, h, rotation=page.get_rotation(), dpi=shown, password=password)

@@ -24,12 +24,16 @@ def render_dpi(width_pt: float, height_pt: float, dpi: float) -> float:
     150.0
     >>> round(render_dpi(7200, 7200, 150), 1)  # 100 x 100 inches
     63.2
+    >>> w = math.ceil(100 * render_dpi(7200, 7200, 150)); w * w <= MAX_PIXELS
+    True
     """
     if dpi <= 0 or width_pt <= 0 or height_pt <= 0:
         raise ValueError(f"page size and dpi must be positive, got {width_pt} x {height_pt} pt at {dpi} dpi")
     w_in, h_in = width_pt / 72.0, height_pt / 72.0
-    budget = math.sqrt(MAX_PIXELS / (w_in * h_in))
-    return float(min(dpi, budget, MAX_SIDE_PX / max(w_in, h_in)))
+    out = float(min(dpi, math.sqrt(MAX_PIXELS / (w_in * h_in)), MAX_SIDE_PX / max(w_in, h_in)))
+    while out < dpi and math.ceil(w_in * out) * math.ceil(h_in * out) > MAX_PIXELS:  # renderers round sides up
+        out *= 0.999
+    return out
 
 
 def is_blank(image: Image.Image) -> bool:

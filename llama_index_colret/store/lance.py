@@ -121,6 +121,13 @@ class PageStore:
         """The table version: it changes with every write (the search cache is keyed by it)."""
         return int(self._table.version)
 
+    def at_version(self, version: int) -> PageStore:
+        """A read-only view of this index as it was at table ``version`` (a search reads keys and vectors of one
+        version, however fast others write)."""
+        table = self._connection().open_table(TABLE_NAME)
+        table.checkout(version)
+        return PageStore(self.uri, table, self._db)
+
     @property
     def schema(self) -> pa.Schema:
         return self._table.schema
