@@ -183,3 +183,18 @@ def test_cli_ray_into_s3_then_grounded_query(
     assert all(len(r["bbox"]) == 4 for h in hits for r in h["regions"])
     assert main(["index", files[0], "--db", uri, "--ray", "--ray-actors", "1", "--no-progress", *options]) == 0
     assert "1 already indexed" in capsys.readouterr().out
+
+
+def test_wrong_engine_arguments_are_refused_before_any_work(
+    tmp_path: Path, pdfs: list[Path], embedder: ColEmbedder, capsys
+) -> None:
+    store = new_store(tmp_path / "db", embedder)
+    with pytest.raises(ValueError, match="engine must be one of local, ray, got 'spark'"):
+        index_pdfs([], store, embedder, engine="spark")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="num_actors must be at least 1, got 0"):
+        RayOptions(num_actors=0)
+    with pytest.raises(ValueError, match="gpus_per_actor must be >= 0"):
+        RayOptions(gpus_per_actor=-1)
+    assert main(["index", str(pdfs[0]), "--db", str(tmp_path / "other"), "--ray-actors", "2"]) == 2
+    assert capsys.readouterr().err.strip() == "colret index: error: --ray-actors needs --ray"
+    assert not (tmp_path / "other").exists()

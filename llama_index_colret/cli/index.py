@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     """Index the files; 0 when every file was added or already there, 1 when some failed."""
     from ..embed.embedder import resolve_embedder
 
+    engine = _engine(args)  # a bad combination fails before any work
     files = pdf_paths(args.pdfs)
     if not files:
         print("colret index: no PDF files found", file=sys.stderr)
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         password=args.password,
         show_progress=not args.no_progress,
         batch_pages=args.batch_size,
-        **_engine(args),
+        **engine,
     )
     if report.added:
         store.optimize()  # every add is a table version: compact them

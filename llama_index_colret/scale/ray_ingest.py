@@ -74,6 +74,7 @@ class RayOptions:
     embedder_factory: Callable[[], Embedder] | None = None
 
     def __post_init__(self) -> None:
+        """Refuse counts no cluster can honour (ValueError naming the field)."""
         if self.num_actors is not None and self.num_actors < 1:
             raise ValueError(f"num_actors must be at least 1, got {self.num_actors}")
         for name in ("cpus_per_actor", "cpus_per_task"):
@@ -88,6 +89,7 @@ class StoredHashes:
     (they cannot hold the table), so a stored file is skipped before it is loaded or embedded."""
 
     def __init__(self, known: Mapping[str, str]) -> None:
+        """Hold a copy of ``known`` (it is pickled into every preparation task)."""
         self.known = dict(known)
 
     def has_document(self, content_hash: str) -> str | None:
@@ -136,6 +138,7 @@ class _Run:
     """The driver's side of a run: the claimed documents, their chunks still to come, and the outcomes."""
 
     def __init__(self, store: PageStore, metadata: MetadataSpec, chunk_pages: int) -> None:
+        """Nothing open yet; ``chunk_pages`` tells how many chunks each document arrives in."""
         self.store, self.metadata, self.chunk_pages = store, metadata, chunk_pages
         self.open: dict[int, tuple[OpenDocument, int]] = {}  # path index -> (claimed document, chunks to come)
         self.outcomes: dict[int, DocumentOutcome] = {}
@@ -276,6 +279,7 @@ class EmbedActor:
     """A model actor: builds its embedder once, then embeds each prepared chunk that needs the model."""
 
     def __init__(self, factory: Callable[[], Embedder], batch_pages: int) -> None:
+        """Load this actor's model (once: Ray Data reuses the actor for many chunks)."""
         self.embedder = factory()
         self.batch_pages = batch_pages
 
