@@ -16,6 +16,7 @@ import pytest
 
 from llama_index_colret.cli import main
 from llama_index_colret.embed.embedder import ColEmbedder
+from llama_index_colret.llamaindex.index import ColRetIndex
 from llama_index_colret.pipeline import file_hash, index_pdfs
 from llama_index_colret.scale import RayOptions
 from llama_index_colret.store.lance import PageStore
@@ -118,8 +119,11 @@ def test_a_killed_actor_is_replaced_and_leaves_no_partial_or_doubled_document(
     assert marker.exists()  # the actor's process was SIGKILLed while embedding a document
     assert [o.status for o in report.outcomes] == ["added", "failed", "added", "added"]
     assert_same_rows(rows(store), local_rows)
-    again = index_pdfs(pdfs, store, embedder, engine="ray", metadata=meta, show_progress=False)
-    assert [o.status for o in again.outcomes] == ["duplicate", "failed", "duplicate", "duplicate"]
+    # the re-run through ColRetIndex.from_pdfs, which hands engine= and ray= on to index_pdfs
+    index = ColRetIndex.from_pdfs(
+        pdfs, embedder, uri=tmp_path / "db", engine="ray", ray=RayOptions(), show_progress=False
+    )
+    assert [o.status for o in index.last_report.outcomes] == ["duplicate", "failed", "duplicate", "duplicate"]
     assert_same_rows(rows(store), local_rows)
 
 
@@ -127,6 +131,7 @@ DRIVER = """
 import os, signal, sys
 from pathlib import Path
 from llama_index_colret.embed.embedder import ColEmbedder
+from llama_index_colret.llamaindex.index import ColRetIndex
 from llama_index_colret.pipeline import index_pdfs
 from llama_index_colret.scale import RayOptions
 from llama_index_colret.store.lance import PageStore
