@@ -2,7 +2,13 @@
 (an image-only copy through Tesseract, parallel over pages). Prints pages per second and the ratio to the
 targets for a 2-core machine (>= 50 pages/s text layer, >= 1.5 pages/s OCR).
 
-Usage: ``python benchmarks/ingest.py [--pages 50] [--ocr-pages 50] [--dpi 150]``
+With ``--ray``: full ingest (regions, render, embedding, LanceDB writes) of the same generated PDFs with the local
+engine and with the Ray engine on a local cluster of this machine's cores, pages/s of each and their ratio
+(tiny random ColQwen2 unless ``--model``; the Ray time includes starting the actors and loading their models,
+not starting the cluster).
+
+Usage: ``python benchmarks/ingest.py [--pages 50] [--ocr-pages 50] [--dpi 150]``,
+``python benchmarks/ingest.py --ray [--docs 8] [--pages-per-doc 4] [--model M] [--actors 1]``
 """
 
 from __future__ import annotations
@@ -21,10 +27,12 @@ TEXT_TARGET = 50.0  # pages/s, 2 cores
 OCR_TARGET = 1.5
 
 
-def _specs(n: int) -> list[PageSpec]:
+def _specs(n: int, first_seed: int = 0) -> list[PageSpec]:
     table = [["Region", "Units", "Price"], ["north", "12", "3.50"], ["south", "7", "12.25"]]
     return [
-        PageSpec(paragraphs=sample_paragraphs(4, words_per_paragraph=50, seed=i), columns=1 + i % 2, table=table)
+        PageSpec(
+            paragraphs=sample_paragraphs(4, words_per_paragraph=50, seed=first_seed + i), columns=1 + i % 2, table=table
+        )
         for i in range(n)
     ]
 
@@ -55,12 +63,57 @@ def ocr_rate(path: Path, dpi: int) -> tuple[float, int]:
     return len(pages) / dt, sum(len(p.regions) for p in pages)
 
 
+def engines(args: argparse.Namespace, tmp: Path) -> None:
+    """Local against Ray engine on the same PDFs and model: pages/s of each (fresh index each) and the ratio."""
+    import ray
+
+    from llama_index_colret.embed.embedder import ColEmbedder
+    from llama_index_colret.pipeline import index_pdfs
+    from llama_index_colret.scale import RayOptions
+    from llama_index_colret.store.lance import PageStore
+    from llama_index_colret.testing.tiny_models import build_tiny_model
+
+    pdfs = []
+    for d in range(args.docs):
+        pdfs.append(tmp / f"doc{d}.pdf")
+        make_pdf(pdfs[-1], _specs(args.pages_per_doc, first_seed=d * args.pages_per_doc))  # distinct files
+    model = args.model or str(build_tiny_model("colqwen2", tmp / "tiny"))
+    embedder = ColEmbedder.from_pretrained(model)
+    n_pages = args.docs * args.pages_per_doc
+    rates = {}
+    t0 = time.perf_counter()
+    ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
+    print(f"ray cluster start: {time.perf_counter() - t0:.1f} s (not counted)")
+    for engine in ("local", "ray"):
+        store = PageStore.create(tmp / f"db-{engine}", model_name=embedder.model_name, dim=embedder.dim)
+        t0 = time.perf_counter()
+        report = index_pdfs(
+            pdfs, store, embedder, engine=engine, ray=RayOptions(num_actors=args.actors), show_progress=False
+        )
+        dt = time.perf_counter() - t0
+        assert report.n_pages_added == n_pages, report.summary()
+        rates[engine] = n_pages / dt
+        print(f"{engine:>5} engine: {n_pages} pages in {dt:.1f} s, {rates[engine]:.2f} pages/s")
+    ray.shutdown()
+    print(f"ray / local: {rates['ray'] / rates['local']:.2f}x ({args.actors} actor(s), model {model})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=50)
     ap.add_argument("--ocr-pages", type=int, default=50)
     ap.add_argument("--dpi", type=int, default=150)
+    ap.add_argument("--ray", action="store_true", help="compare the local and Ray engines on full ingest")
+    ap.add_argument("--docs", type=int, default=8, help="with --ray: documents")
+    ap.add_argument("--pages-per-doc", type=int, default=4, help="with --ray: pages per document")
+    ap.add_argument("--model", default=None, help="with --ray: model (default: a tiny random ColQwen2)")
+    ap.add_argument("--actors", type=int, default=1, help="with --ray: model actors")
     args = ap.parse_args()
+    if args.ray:
+        print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}")
+        with tempfile.TemporaryDirectory() as tmp:
+            engines(args, Path(tmp))
+        return
     print(f"cores: {os.cpu_count()}, dpi: {args.dpi}, load average before: {os.getloadavg()[0]:.2f}")
     print("wall-clock rates suffer when other processes share the cores; CPU s/page does not")
     with tempfile.TemporaryDirectory() as tmp:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "ClusterError",
     "ColRetError",
     "DatasetError",
     "EmbeddingError",
@@ -106,3 +107,8 @@ class OCRError(ColRetError):
 class LLMConfigError(ColRetError, ValueError):
     """An LLM spec (``--llm`` / ``COLRET_LLM``) that cannot be used: unknown provider, missing integration
     package (the message names the one to pip install), or a provider that failed to start."""
+
+
+class ClusterError(ColRetError):
+    """Distributed ingest that cannot run: Ray not installed (the message names the extra to install), or a
+    cluster address that cannot be reached."""

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up a fresh machine: system packages (poppler, tesseract, DejaVu fonts), a virtual environment in .venv,
-# the CPU build of torch first (an unpinned torch pulls GBs of CUDA packages), then the project.
+# the CPU build of torch first (an unpinned torch pulls GBs of CUDA packages), then the project with the test
+# and Ray extras (the Ray engine and object-storage tests run in CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,4 +18,4 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q "torch==2.13.0"
-.venv/bin/python -m pip install -q -e ".[dev]"
+.venv/bin/python -m pip install -q -e ".[dev,ray]"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -132,3 +135,77 @@ def eval_datasets(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "extra_words": extra_words,
         "text_questions": [q.id for q in questions if q.evidence[0].kinds == ("text",)],
     }
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[str]:
+    """A local Ray cluster of 2 CPUs, started once per test session and shut down after it; yields the GCS
+    address other processes join it with (Ray engine tests)."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        yield ray.get_runtime_context().gcs_address
+    finally:
+        ray.shutdown()
+
+
+@dataclass(frozen=True)
+class S3Server:
+    """A real S3-compatible server (moto's server mode) on 127.0.0.1: its endpoint and fixed credentials."""
+
+    endpoint: str
+    key: str = "colret-test-key"
+    secret: str = "colret-test-secret"
+    region: str = "us-east-1"
+
+    @property
+    def storage_options(self) -> dict[str, str]:
+        """LanceDB storage options that reach this server."""
+        return {
+            "aws_endpoint": self.endpoint,
+            "aws_access_key_id": self.key,
+            "aws_secret_access_key": self.secret,
+            "aws_region": self.region,
+            "allow_http": "true",
+        }
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """The same as the usual AWS_* environment variables."""
+        return {
+            "AWS_ENDPOINT": self.endpoint,
+            "AWS_ACCESS_KEY_ID": self.key,
+            "AWS_SECRET_ACCESS_KEY": self.secret,
+            "AWS_REGION": self.region,
+            "AWS_ALLOW_HTTP": "true",
+        }
+
+    def new_bucket(self, name: str) -> str:
+        """Create bucket ``name``; return ``s3://name``."""
+        import boto3
+
+        client = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.key,
+            aws_secret_access_key=self.secret,
+            region_name=self.region,
+        )
+        client.create_bucket(Bucket=name)
+        return f"s3://{name}"
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto's S3 server on 127.0.0.1 and a free port, for the session (object-storage tests)."""
+    server_mod = pytest.importorskip("moto.server")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per HTTP request
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield S3Server(f"http://127.0.0.1:{port}")
+    finally:
+        server.stop()

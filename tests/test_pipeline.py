@@ -123,16 +123,16 @@ def test_scores_equal_score_retrieval_and_brute_force(tmp_path: Path, pdfs: dict
 
 
 class CrashingEmbedder:
-    """Wraps an embedder and raises a plain bug-like error on its ``crash_at``-th call (1-based)."""
+    """Wraps an embedder and raises ``error`` on its ``crash_at``-th call (1-based)."""
 
-    def __init__(self, inner: ColEmbedder, crash_at: int) -> None:
-        self.inner, self.crash_at, self.calls = inner, crash_at, 0
+    def __init__(self, inner: ColEmbedder, crash_at: int, error: type[BaseException] = RuntimeError) -> None:
+        self.inner, self.crash_at, self.calls, self.error = inner, crash_at, 0, error
         self.model_name, self.dim = inner.model_name, inner.dim
 
     def embed_pages(self, images: Sequence[Image.Image], show_progress: bool = False) -> list[PageEmbedding]:
         self.calls += 1
         if self.calls == self.crash_at:
-            raise RuntimeError("simulated crash")
+            raise self.error("simulated crash")
         return self.inner.embed_pages(images)
 
     def embed_queries(self, texts: Sequence[str]) -> list:
@@ -143,8 +143,9 @@ def test_crash_leaves_whole_documents_and_resume_adds_the_rest(tmp_path: Path, p
     embedder = embedders["colqwen2"]
     store = new_store(tmp_path, embedder)
     files = [pdfs[f"doc{i}"] for i in range(4)]  # 2, 1, 3, 2 pages
-    crashing = CrashingEmbedder(embedder, crash_at=4)  # batches of 2 pages: doc0, doc1, doc2 (1st batch) -> crash
-    with pytest.raises(RuntimeError, match="simulated crash"):
+    # batches of 2 pages: doc0, doc1, doc2 (1st batch) -> interrupted (only an interrupt stops a batch now)
+    crashing = CrashingEmbedder(embedder, crash_at=4, error=KeyboardInterrupt)
+    with pytest.raises(KeyboardInterrupt, match="simulated crash"):
         index_pdfs(files, store, crashing, show_progress=False, batch_pages=2)
     assert {d.file_name: d.n_pages for d in store.documents()} == {"doc0.pdf": 2, "doc1.pdf": 1}
     resumed = index_pdfs(files, store, embedder, show_progress=False, batch_pages=2)
@@ -155,6 +156,17 @@ def test_crash_leaves_whole_documents_and_resume_adds_the_rest(tmp_path: Path, p
         "doc2.pdf": 3,
         "doc3.pdf": 2,
     }
+
+
+def test_a_bug_like_error_fails_its_document_only(tmp_path: Path, pdfs: dict, embedders: dict) -> None:
+    embedder = embedders["colqwen2"]
+    store = new_store(tmp_path, embedder)
+    files = [pdfs[f"doc{i}"] for i in range(4)]  # 2, 1, 3, 2 pages; call 4 is doc2's first batch
+    report = index_pdfs(files, store, CrashingEmbedder(embedder, crash_at=4), show_progress=False, batch_pages=2)
+    assert [o.status for o in report.outcomes] == ["added", "added", "failed", "added"]
+    assert report.failed[0].describe() == f"{pdfs['doc2']}: RuntimeError: simulated crash"
+    assert {d.file_name: d.n_pages for d in store.documents()} == {"doc0.pdf": 2, "doc1.pdf": 1, "doc3.pdf": 2}
+    assert [t for t in store._connection().list_tables().tables if t.startswith("_stage_")] == []
 
 
 def test_same_file_twice_in_one_run_and_missing_file(tmp_path: Path, pdfs: dict, embedders: dict) -> None:

@@ -44,10 +44,24 @@ def add_command(
 
 
 def add_index_options(p: argparse.ArgumentParser, *, model_default: str = RECORDED_MODEL) -> None:
-    """``--db`` (required), ``--model`` (default: ``model_default``) and ``--device``."""
-    p.add_argument("--db", required=True, metavar="DIR", help="index location: a directory or any LanceDB URI")
+    """``--db`` (required), ``--storage-option``, ``--model`` (default: ``model_default``) and ``--device``."""
+    p.add_argument(
+        "--db", required=True, metavar="DIR", help="index location: a directory or any LanceDB URI (s3://bucket/path)"
+    )
+    add_pairs_option(
+        p,
+        "--storage-option",
+        "KEY=VALUE",
+        "object-storage option for LanceDB, e.g. aws_endpoint=http://host:9000, aws_region=us-east-1, "
+        "allow_http=true (repeatable; the AWS_* environment is read too)",
+    )
     p.add_argument("--model", default=None, help=f"model name or local folder (default: {model_default})")
     add_device_option(p)
+
+
+def storage_options(args: argparse.Namespace) -> dict[str, str]:
+    """``--storage-option`` pairs as LanceDB storage options (strings, as given)."""
+    return string_pairs(args.storage_option, "--storage-option")
 
 
 def add_device_option(p: argparse.ArgumentParser) -> None:
@@ -80,20 +94,30 @@ def positive_int(raw: str) -> int:
     return value
 
 
-def parse_pairs(pairs: list[str], what: str) -> dict[str, Any]:
-    """``["k=v", ...]`` as a dict; values that parse as JSON numbers or booleans are typed (ValueError on a
-    pair without ``=``)."""
-    out: dict[str, Any] = {}
+def string_pairs(pairs: list[str], what: str) -> dict[str, str]:
+    """``["k=v", ...]`` as a dict of strings (ValueError on a pair without ``=`` or without a key)."""
+    out: dict[str, str] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         if not sep or not key:
             raise ValueError(f"{what} takes KEY=VALUE, got {pair!r}")
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            value = raw
-        out[key] = value if isinstance(value, (bool, int, float)) else raw
+        out[key] = raw
     return out
+
+
+def parse_pairs(pairs: list[str], what: str) -> dict[str, Any]:
+    """``["k=v", ...]`` as a dict; values that parse as JSON numbers or booleans are typed (ValueError on a
+    pair without ``=``)."""
+    return {key: _typed(raw) for key, raw in string_pairs(pairs, what).items()}
+
+
+def _typed(raw: str) -> Any:
+    """``raw`` as a number or boolean when it is one in JSON, else the text itself."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return raw
+    return value if isinstance(value, (bool, int, float)) else raw
 
 
 def store_and_embedder(args: argparse.Namespace) -> tuple[PageStore, Embedder]:
@@ -101,7 +125,7 @@ def store_and_embedder(args: argparse.Namespace) -> tuple[PageStore, Embedder]:
     from ..embed.embedder import resolve_embedder
     from ..store.lance import PageStore
 
-    store = PageStore.open(args.db)
+    store = PageStore.open(args.db, storage_options=storage_options(args))
     return store, resolve_embedder(args.model, store.model_name, device=args.device)
 
 

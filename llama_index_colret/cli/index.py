@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from ..ingest.pdf import OCR_MODES
 from ..pipeline import index_pdfs, pdf_paths
 from ..store.lance import PageStore
-from .common import NEW_INDEX_MODEL, add_index_options, add_pairs_option, parse_pairs, positive_int
+from .common import NEW_INDEX_MODEL, add_index_options, add_pairs_option, parse_pairs, positive_int, storage_options
 
 HELP = "embed the pages of PDFs and add them to an index"
 DESCRIPTION = (
@@ -34,20 +35,39 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--batch-size", type=positive_int, default=4, help="pages per model call (default: 4)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="run on a Ray cluster: render on CPU tasks, embed on model actors (a GPU each when there are GPUs); "
+        "ADDRESS as for `ray.init` (default: RAY_ADDRESS, a `ray start` cluster here, or a new local one)",
+    )
+    p.add_argument(
+        "--ray-actors",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="with --ray: model actors (default: one per GPU, or 1)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Index the files; 0 when every file was added or already there, 1 when some failed."""
     from ..embed.embedder import resolve_embedder
 
+    engine = _engine(args)  # a bad combination fails before any work
     files = pdf_paths(args.pdfs)
     if not files:
         print("colret index: no PDF files found", file=sys.stderr)
         return 1
     metadata = parse_pairs(args.meta, "--meta")
-    recorded = PageStore.open(args.db).model_name if PageStore.exists(args.db) else None
+    options = storage_options(args)
+    exists = PageStore.exists(args.db, options)
+    recorded = PageStore.open(args.db, storage_options=options).model_name if exists else None
     embedder = resolve_embedder(args.model, recorded, device=args.device, batch_size=args.batch_size)
-    store = PageStore.open(args.db, model_name=embedder.model_name, dim=embedder.dim)
+    store = PageStore.open(args.db, model_name=embedder.model_name, dim=embedder.dim, storage_options=options)
     report = index_pdfs(
         files,
         store,
@@ -58,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         password=args.password,
         show_progress=not args.no_progress,
         batch_pages=args.batch_size,
+        **engine,
     )
     if report.added:
         store.optimize()  # every add is a table version: compact them
@@ -65,3 +86,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"failed: {outcome.describe()}", file=sys.stderr)
     print(f"{report.summary()}; the index holds {store.count()} pages ({args.db})")
     return 1 if report.failed else 0
+
+
+def _engine(args: argparse.Namespace) -> dict[str, Any]:
+    """``engine`` and ``ray`` keywords of `index_pdfs` for ``--ray [ADDRESS]`` and ``--ray-actors``."""
+    if args.ray is None:
+        if args.ray_actors is not None:
+            raise ValueError("--ray-actors needs --ray")
+        return {}
+    from ..scale import RayOptions
+
+    return {"engine": "ray", "ray": RayOptions(address=args.ray or None, num_actors=args.ray_actors)}

@@ -7,7 +7,15 @@ from typing import Any
 
 from ..search.exact import ExactSearcher
 from ..store.lance import PageStore
-from .common import add_index_options, add_pairs_option, parse_pairs, positive_int, print_json, print_snippets
+from .common import (
+    add_index_options,
+    add_pairs_option,
+    parse_pairs,
+    positive_int,
+    print_json,
+    print_snippets,
+    storage_options,
+)
 
 HELP = "find the pages that answer a question"
 DESCRIPTION = (
@@ -41,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     """Print the top pages; 0 on success (also when no page matches the filter)."""
     from ..embed.embedder import resolve_embedder
 
-    store = PageStore.open(args.db, model_name=args.model)
+    store = PageStore.open(args.db, model_name=args.model, storage_options=storage_options(args))
     filters = parse_pairs(args.filter, "--filter") or None
     store.where(filters)  # a bad filter fails before the model loads
     embedder = resolve_embedder(args.model, store.model_name, device=args.device)

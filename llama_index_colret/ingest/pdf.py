@@ -13,8 +13,9 @@ characters over a full-page scan) goes to OCR; ``issue-842-example.pdf`` (141 ch
 from __future__ import annotations
 
 import logging
+import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
@@ -22,11 +23,12 @@ from typing import Literal
 import pypdfium2 as pdfium
 from PIL import Image
 
-from ..errors import OCRError
+from ..errors import OCRError, PDFError
 from .document import PDFIUM_LOCK, open_document
 from .layout import Word
 from .ocr import ocr_words
 from .page import Page, Region
+from .pixels import is_blank, render_dpi
 from .regions import build_regions
 from .render import iter_page_images
 from .text_layer import read_text_layer
@@ -38,6 +40,19 @@ OCR_MODES: tuple[str, ...] = ("auto", "always", "never")
 MIN_CHARS = 5
 MIN_CHARS_ON_SCAN = 50
 SCAN_COVERAGE = 0.5
+MAX_PAGE_PT = 200 * 14_400.0  # 200 x the PDF 1.7 page limit (14,400 pt = 200 in): larger is a broken MediaBox
+
+
+def checked_page_size(path: str | Path, number: int, width_pt: float, height_pt: float) -> tuple[float, float]:
+    """The page size in points when it is positive, finite and at most `MAX_PAGE_PT` a side; else a PDFError
+    naming the file, page and size (a ``[0 0 0 0]`` or ``[0 0 1e30 1e30]`` MediaBox)."""
+    ok = all(math.isfinite(v) and 0 < v <= MAX_PAGE_PT for v in (width_pt, height_pt))
+    if not ok:
+        raise PDFError(
+            path, f"page size {width_pt:g} x {height_pt:g} pt is not a usable size (positive, at most "
+            f"{MAX_PAGE_PT:g} pt a side); the MediaBox is broken", page=number,
+        )  # fmt: skip
+    return float(width_pt), float(height_pt)
 
 
 def needs_ocr(n_chars: int, image_coverage: float) -> bool:
@@ -45,16 +60,21 @@ def needs_ocr(n_chars: int, image_coverage: float) -> bool:
     return n_chars < MIN_CHARS or (n_chars < MIN_CHARS_ON_SCAN and image_coverage >= SCAN_COVERAGE)
 
 
-def _text_pages(path: Path, dpi: int, ocr: OcrMode, password: str | None) -> tuple[list[Page], list[int]]:
-    """Pages with text-layer regions, and the numbers of the pages that still need OCR."""
+def _text_pages(
+    path: Path, dpi: int, ocr: OcrMode, password: str | None, numbers: Sequence[int] | None
+) -> tuple[list[Page], list[int]]:
+    """Pages (``numbers``, 1-based; all when None) with text-layer regions, and the numbers of the pages that
+    still need OCR."""
     pages, to_ocr = [], []
     with PDFIUM_LOCK:
         doc = open_document(path, password)
         try:
-            for i in range(len(doc)):
-                page = doc[i]
+            for n in range(1, len(doc) + 1) if numbers is None else numbers:
+                if not 1 <= n <= len(doc):
+                    raise PDFError(path, f"page {n} does not exist (the document has {len(doc)} pages)")
+                page = _load_page(doc, path, n)
                 try:
-                    out, wants_ocr = _read_page(path, page, i + 1, dpi, ocr, password)
+                    out, wants_ocr = _read_page(path, page, n, dpi, ocr, password)
                 finally:
                     page.close()
                 pages.append(out)
@@ -65,12 +85,24 @@ def _text_pages(path: Path, dpi: int, ocr: OcrMode, password: str | None) -> tup
     return pages, to_ocr
 
 
+def _load_page(doc: pdfium.PdfDocument, path: Path, number: int) -> pdfium.PdfPage:
+    """Page ``number`` (1-based) of an open document; PDFError naming it when pdfium cannot load it (a page
+    tree with a cycle, a broken page object)."""
+    try:
+        return doc[number - 1]
+    except pdfium.PdfiumError as exc:
+        raise PDFError(path, f"pdfium cannot load the page ({exc}); the page tree may be corrupt", page=number) from exc
+
+
 def _read_page(
     path: Path, page: pdfium.PdfPage, number: int, dpi: int, ocr: OcrMode, password: str | None
 ) -> tuple[Page, bool]:
     """One page with its text-layer regions, and whether it needs OCR instead."""
-    w, h = page.get_size()
-    out = Page(path, number, float(w), float(h), rotation=page.get_rotation(), dpi=dpi, password=password)
+    x0, y0, x1, y1 = page.get_cropbox()  # pdfium draws a broken box as a letter page, the text layer divides by it
+    checked_page_size(path, number, abs(x1 - x0), abs(y1 - y0))
+    w, h = checked_page_size(path, number, *page.get_size())
+    shown = int(render_dpi(w, h, dpi))  # the resolution every render of this page gets (pixel cap)
+    out = Page(path, number, w, h, rotation=page.get_rotation(), dpi=shown, password=password)
     if ocr == "always":
         return out, True
     layer = read_text_layer(page)
@@ -111,7 +143,10 @@ def _run_ocr(pages: list[Page], numbers: list[int], dpi: int, password: str | No
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for n, image in iter_page_images(pages[0].path, numbers, dpi, password):
-            pending[n] = pool.submit(_ocr_page, image, n, dpi)
+            if is_blank(image):  # nothing to read: no Tesseract call (1,000 blank pages were 98 s)
+                by_number[n].regions = []
+                continue
+            pending[n] = pool.submit(_ocr_page, image, n, by_number[n].dpi)
             while len(pending) >= 2 * workers:  # bounded: at most 2 images per worker in memory
                 next(iter(pending.values())).exception()
                 collect(lambda k: pending[k].done())
@@ -125,20 +160,23 @@ def load_pdf(
     ocr: OcrMode = "auto",
     password: str | None = None,
     workers: int | None = None,
+    numbers: Sequence[int] | None = None,
 ) -> list[Page]:
     """Pages of a PDF with regions in reading order; images are rendered on demand (`Page.render`).
 
     ``ocr``: ``"auto"`` (OCR pages without a usable text layer), ``"always"`` or ``"never"``. OCR runs on
     ``workers`` threads (default: the CPU count), each driving a single-threaded Tesseract. A page whose
     OCR fails keeps no regions and says why in `Page.error` (a warning is logged); the others come back.
-    Raises PDFError for a missing, non-PDF, corrupt, encrypted (without the right password) or empty file.
+    ``numbers``: only these 1-based pages, in that order (the pipeline loads a document chunk by chunk).
+    Raises PDFError for a missing, non-PDF, corrupt, encrypted (without the right password) or empty file,
+    and for a page pdfium cannot load or whose size is zero, negative, non-finite or absurd.
     """
     if ocr not in OCR_MODES:
         raise ValueError(f"ocr must be one of {OCR_MODES}, got {ocr!r}")
     if dpi <= 0:
         raise ValueError(f"dpi must be positive, got {dpi}")
     path = Path(path)
-    pages, to_ocr = _text_pages(path, dpi, ocr, password)
+    pages, to_ocr = _text_pages(path, dpi, ocr, password, numbers)
     if to_ocr:
         _run_ocr(pages, to_ocr, dpi, password, max(1, workers or os.cpu_count() or 1))
     return pages

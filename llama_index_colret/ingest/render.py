@@ -5,6 +5,8 @@ against ~22 ms for poppler through pdf2image with two threads (it spawns ``pdfto
 files), and it draws exactly the page the text layer was read from. ``backend="poppler"`` renders each
 contiguous run of page numbers in one ``pdftoppm`` call (``first_page``/``last_page``) and stays available
 for PDFs that pdfium draws badly. Both draw the page rotated by its ``/Rotate`` and cut to its crop box.
+Both cap the pixels of a page (`pixels.render_dpi`: at most 40 Mpx and 20,000 px a side, the dpi scaled
+down above that), so a huge page costs at most ~160 MB as a bitmap.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from PIL import Image
 
 from ..errors import PDFError
 from .document import PDFIUM_LOCK, open_document
+from .pixels import render_dpi
 
 Backend = Literal["pdfium", "poppler"]
 
@@ -49,20 +52,23 @@ def iter_page_images(
     with PDFIUM_LOCK:
         doc = open_document(path, password)
         n_pages = len(doc)
+        for n in numbers:
+            if not 1 <= n <= n_pages:
+                doc.close()
+                raise PDFError(path, f"page {n} does not exist (the document has {n_pages} pages)")
         if backend == "poppler":
+            capped = min(render_dpi(*doc.get_page_size(n - 1), dpi) for n in numbers) if numbers else dpi
             doc.close()
-    for n in numbers:
-        if not 1 <= n <= n_pages:
-            raise PDFError(path, f"page {n} does not exist (the document has {n_pages} pages)")
     if backend == "poppler":
-        yield from _poppler(path, numbers, dpi, password)
+        yield from _poppler(path, numbers, capped, password)
         return
     try:
         for n in numbers:
             with PDFIUM_LOCK:
                 page = doc[n - 1]
                 try:
-                    bitmap = page.render(scale=dpi / 72.0, may_draw_forms=True)
+                    scale = render_dpi(*page.get_size(), dpi) / 72.0
+                    bitmap = page.render(scale=scale, may_draw_forms=True)
                     image = bitmap.to_pil().convert("RGB")
                 finally:
                     page.close()
@@ -72,7 +78,7 @@ def iter_page_images(
             doc.close()
 
 
-def _poppler(path: str | Path, numbers: Sequence[int], dpi: int, password: str | None):
+def _poppler(path: str | Path, numbers: Sequence[int], dpi: float, password: str | None):
     from pdf2image import convert_from_path
     from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError
 

@@ -58,19 +58,23 @@ class ColRetIndex:
         *,
         embed_model: Embedder | str | Path | None = None,
         callback_manager: CallbackManager | None = None,
+        storage_options: Mapping[str, str] | None = None,
         **index_kwargs: Any,
     ) -> ColRetIndex:
-        """Index PDFs (files or folders) into ``uri`` (created, or added to); ``index_kwargs`` go to
-        `index_pdfs` (``dpi``, ``ocr``, ``password``, ``batch_pages``). ``embedder`` (or LlamaIndex's name
-        ``embed_model``) None: the model the index was built with, or ``vidore/colqwen2-v1.0-hf``."""
+        """Index PDFs (files or folders) into ``uri`` (created, or added to; ``storage_options`` for object
+        storage); ``index_kwargs`` go to `index_pdfs` (``dpi``, ``ocr``, ``password``, ``batch_pages``,
+        ``engine="ray"`` and ``ray=RayOptions(...)``). ``embedder`` (or LlamaIndex's name ``embed_model``) None:
+        the model the index was built with, or ``vidore/colqwen2-v1.0-hf``."""
         check_known(index_kwargs, _index_pdfs_args(), "ColRetIndex.from_pdfs")  # before any model loads
         from ..embed.embedder import resolve_embedder  # torch and transformers: only when a model is loaded
 
         files = pdf_paths(paths)
         emb_arg = _one_embedder(embedder, embed_model)
-        recorded = PageStore.open(uri).model_name if PageStore.exists(uri) else None
+        exists = PageStore.exists(uri, storage_options)
+        recorded = PageStore.open(uri, storage_options=storage_options).model_name if exists else None
         emb = resolve_embedder(emb_arg, recorded)
-        index = cls(PageStore.create(uri, model_name=emb.model_name, dim=int(emb.dim)), emb, callback_manager)
+        store = PageStore.create(uri, model_name=emb.model_name, dim=int(emb.dim), storage_options=storage_options)
+        index = cls(store, emb, callback_manager)
         index.last_report = index_pdfs(
             files, index.store, emb, metadata=metadata, show_progress=show_progress, **index_kwargs
         )
@@ -84,14 +88,17 @@ class ColRetIndex:
         *,
         embed_model: Embedder | str | Path | None = None,
         callback_manager: CallbackManager | None = None,
+        storage_options: Mapping[str, str] | None = None,
     ) -> ColRetIndex:
-        """Open an existing index; ``embedder`` (or ``embed_model``) None loads the model it was built with."""
+        """Open an existing index (``storage_options`` for object storage); ``embedder`` (or ``embed_model``)
+        None loads the model it was built with."""
         emb_arg = _one_embedder(embedder, embed_model)
         from ..embed.embedder import resolve_embedder  # torch and transformers: only when a model is loaded
 
-        store = PageStore.open(uri)
+        store = PageStore.open(uri, storage_options=storage_options)
         emb = resolve_embedder(emb_arg, store.model_name)
-        return cls(PageStore.open(uri, model_name=emb.model_name, dim=int(emb.dim)), emb, callback_manager)
+        store = PageStore.open(uri, model_name=emb.model_name, dim=int(emb.dim), storage_options=storage_options)
+        return cls(store, emb, callback_manager)
 
     def insert_pdfs(
         self,

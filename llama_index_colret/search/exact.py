@@ -84,11 +84,12 @@ class ExactSearcher:
         """
         q = self._query_matrix(query)
         where = self.store.where(filters)  # validates the filter fields first
-        ensure_not_empty(self.store)
-        if self._use_cache():
-            pages, scores = self._score_cached(q, filters if where else None)
+        snapshot = self.store.at_version(self.store.version)  # keys, vectors and filter read at one version
+        ensure_not_empty(snapshot)
+        if self._use_cache(snapshot):
+            pages, scores = self._score_cached(snapshot, q, filters if where else None)
         else:
-            pages, scores = self._score_streamed(q, filters, k)
+            pages, scores = self._score_streamed(snapshot, q, filters, k)
         best = top_k(scores, pages.doc_ids, pages.page_numbers, k)
         n_q = q.shape[0]
         return [
@@ -127,54 +128,56 @@ class ExactSearcher:
             raise ValueError("the query has no non-zero vectors")
         return q
 
-    def _use_cache(self) -> bool:
+    def _use_cache(self, snapshot: PageStore) -> bool:
+        """Whether to score from the in-memory cache (held, or small enough to load)."""
         if not self.cache:
             return False
-        if self._cached_version == self.store.version:
+        if self._cached_version == snapshot.version:
             return True
-        return self.store.total_vectors() * self.store.dim * 2 <= self.max_cache_bytes
+        return snapshot.total_vectors() * snapshot.dim * 2 <= self.max_cache_bytes
 
-    def _load_cache(self) -> tuple[PageKeys, PackedVectors]:
-        """All keys and vectors of the table, read batch by batch into one preallocated float16 array."""
-        version = self.store.version
+    def _load_cache(self, snapshot: PageStore) -> tuple[PageKeys, PackedVectors]:
+        """All keys and vectors of the snapshot's version, read batch by batch into one preallocated float16
+        array."""
+        version = snapshot.version
         if self._cached is not None and self._cached_version == version:
             return self._cached
         self.clear_cache()
-        vectors = np.empty((self.store.total_vectors(), self.store.dim), dtype=np.float16)  # (n_total, dim)
+        vectors = np.empty((snapshot.total_vectors(), snapshot.dim), dtype=np.float16)  # (n_total, dim)
         keys: list[PageKeys] = []
         lengths: list[np.ndarray] = [np.empty(0, np.int64)]
         at = 0
-        for batch_keys, batch in self.store.iter_packed(batch_pages=self.batch_pages):
+        for batch_keys, batch in snapshot.iter_packed(batch_pages=self.batch_pages):
             n = batch.vectors.shape[0]
-            if at + n > vectors.shape[0]:  # pages were added while reading: grow (rare)
-                grow = np.empty((at + n - vectors.shape[0], vectors.shape[1]), np.float16)  # (missing, dim)
-                vectors = np.concatenate([vectors, grow])
             vectors[at : at + n] = batch.vectors
             at += n
             lengths.append(np.diff(batch.offsets))
             keys.append(batch_keys)
         offsets = np.concatenate([[0], np.cumsum(np.concatenate(lengths))]).astype(np.int64)  # (n_pages + 1,)
         cached = PageKeys.concat(keys), PackedVectors(vectors[:at], offsets)
-        changed = self.store.version != version  # written to while read: read it again next time
-        self._cached, self._cached_version = cached, (None if changed else version)
+        self._cached, self._cached_version = cached, version
         keys_in_order = zip(cached[0].doc_ids, cached[0].page_numbers, strict=True)
         self._row_of = {(d, int(n)): i for i, (d, n) in enumerate(keys_in_order)}
         return cached
 
-    def _score_cached(self, q: np.ndarray, filters: Filters | None) -> tuple[PageKeys, np.ndarray]:
+    def _score_cached(
+        self, snapshot: PageStore, q: np.ndarray, filters: Filters | None
+    ) -> tuple[PageKeys, np.ndarray]:
         """Score the cached pages (those matching ``filters``): their keys and ``(n_pages,)`` scores."""
-        keys, packed = self._load_cache()
+        keys, packed = self._load_cache(snapshot)
         if filters is not None:
-            doc_ids, numbers = self.store.page_keys(filters)
+            doc_ids, numbers = snapshot.page_keys(filters)
             rows = np.array([self._row_of[(d, int(n))] for d, n in zip(doc_ids, numbers, strict=True)], dtype=np.int64)
             keys, packed = keys.take(rows), packed.take(rows)
         return keys, self._maxsim(q, packed)
 
-    def _score_streamed(self, q: np.ndarray, filters: Filters | None, k: int) -> tuple[PageKeys, np.ndarray]:
+    def _score_streamed(
+        self, snapshot: PageStore, q: np.ndarray, filters: Filters | None, k: int
+    ) -> tuple[PageKeys, np.ndarray]:
         """Score batch by batch, keeping only each batch's top-k (memory: one batch plus k pages per batch)."""
         kept: list[PageKeys] = []
         kept_scores: list[np.ndarray] = [np.empty(0, dtype=np.float32)]
-        for keys, packed in self.store.iter_packed(filters, batch_pages=self.batch_pages):
+        for keys, packed in snapshot.iter_packed(filters, batch_pages=self.batch_pages):
             scores = self._maxsim(q, packed)
             best = top_k(scores, keys.doc_ids, keys.page_numbers, k)
             kept.append(keys.take(best))

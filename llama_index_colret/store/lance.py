@@ -1,7 +1,12 @@
 """`PageStore`: the LanceDB table of pages (one row per page), opened from any LanceDB URI.
 
-One document is written with one ``add()`` call, so it lands whole or not at all. The model name and
-vector size are recorded in the table schema; opening with another model is an `IndexMismatchError`.
+A document is written through `PageStore.begin_document` (the one write path, `store/staging.py`): claimed
+once across processes, staged in chunks, published to ``pages`` in one commit, so readers only ever see
+whole documents and two writers never double one; `add_document` is that path for a document in memory.
+Commit conflicts with other writers are retried. The model identity and vector size are recorded in the
+table schema; opening with another model is an `IndexMismatchError`.
+Object storage (``s3://``, ``gs://``, ``az://``) takes LanceDB ``storage_options`` (endpoint, region, credentials,
+``allow_http``) or the usual ``AWS_*`` environment; readers see each new table version on their next read.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from ..ingest.page import Page
 from .filters import Filters, build_where, literal
 from .packed import KEY_COLUMNS, PackedVectors, PageKeys
 from .records import DocumentInfo, PageRecord
-from .rows import page_records, promoted_metadata, records_table
+from .retry import retry_conflicts
+from .rows import promoted_metadata
 from .schema import (
     FILTERABLE_CORE,
     METADATA_PREFIX,
@@ -35,6 +41,7 @@ from .schema import (
     metadata_columns,
     read_index_meta,
 )
+from .staging import DocumentWriter
 
 _SQL_TYPES = {"bool": "BOOLEAN", "int64": "BIGINT", "double": "DOUBLE", "string": "STRING"}
 
@@ -42,10 +49,11 @@ _SQL_TYPES = {"bool": "BOOLEAN", "int64": "BIGINT", "double": "DOUBLE", "string"
 class PageStore:
     """Pages, multi-vectors, regions, text and images of indexed PDFs in one LanceDB table."""
 
-    def __init__(self, uri: str, table: Any) -> None:
-        """Wrap an open table; use `PageStore.open` or `PageStore.create`."""
+    def __init__(self, uri: str, table: Any, db: Any = None) -> None:
+        """Wrap an open table (of connection ``db``); use `PageStore.open` or `PageStore.create`."""
         self.uri = uri
         self._table = table
+        self._db = db
         meta = read_index_meta(table.schema, uri)
         check_columns(table.schema, uri)
         self.model_name: str = meta["model_name"]
@@ -54,22 +62,33 @@ class PageStore:
     # -- opening ------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, uri: str | Path, *, model_name: str | None = None, dim: int | None = None) -> PageStore:
+    def open(
+        cls,
+        uri: str | Path,
+        *,
+        model_name: str | None = None,
+        dim: int | None = None,
+        storage_options: Mapping[str, str] | None = None,
+        read_consistency_interval: timedelta | None = timedelta(0),
+    ) -> PageStore:
         """Open the index at ``uri``; create it when absent and both ``model_name`` and ``dim`` are given.
 
         A ``model_name`` or ``dim`` that disagrees with the recorded one is an `IndexMismatchError`.
+        ``storage_options`` go to LanceDB (object storage); ``read_consistency_interval`` is how stale a read may
+        be: 0 checks for a newer version before every read (readers see other processes' writes at once),
+        None never does (the version opened, fewest object-store requests).
         """
         uri = str(uri)
         reading = model_name is None or dim is None
         local = _local_path(uri, refuse_file=True)
         if local is not None and reading and not local.is_dir():  # reading never creates the folder
             raise empty_index(uri)
-        db = lancedb.connect(uri, read_consistency_interval=timedelta(0))
+        db = _connect(uri, storage_options, read_consistency_interval)
         if TABLE_NAME not in db.list_tables().tables:
             if reading:
                 raise empty_index(uri)
             db.create_table(TABLE_NAME, schema=build_schema(dim, model_name), exist_ok=True)
-        store = cls(uri, db.open_table(TABLE_NAME))
+        store = cls(uri, db.open_table(TABLE_NAME), db)
         if model_name is not None and model_name != store.model_name:
             raise IndexMismatchError(
                 f"{uri}: the index was built with model {store.model_name!r}, not {model_name!r}; "
@@ -80,18 +99,20 @@ class PageStore:
         return store
 
     @classmethod
-    def create(cls, uri: str | Path, *, model_name: str, dim: int) -> PageStore:
+    def create(
+        cls, uri: str | Path, *, model_name: str, dim: int, storage_options: Mapping[str, str] | None = None
+    ) -> PageStore:
         """Create the index at ``uri`` (or open it when it exists for the same model and dim)."""
-        return cls.open(uri, model_name=model_name, dim=dim)
+        return cls.open(uri, model_name=model_name, dim=dim, storage_options=storage_options)
 
     @staticmethod
-    def exists(uri: str | Path) -> bool:
+    def exists(uri: str | Path, storage_options: Mapping[str, str] | None = None) -> bool:
         """Whether ``uri`` holds a colret index (a missing local folder is not created to find out); StoreError
         when ``uri`` is a file."""
         local = _local_path(str(uri), refuse_file=True)
         if local is not None and not local.is_dir():
             return False
-        return TABLE_NAME in lancedb.connect(str(uri)).list_tables().tables
+        return TABLE_NAME in _connect(str(uri), storage_options, None).list_tables().tables
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -99,6 +120,13 @@ class PageStore:
     def version(self) -> int:
         """The table version: it changes with every write (the search cache is keyed by it)."""
         return int(self._table.version)
+
+    def at_version(self, version: int) -> PageStore:
+        """A read-only view of this index as it was at table ``version`` (a search reads keys and vectors of one
+        version, however fast others write)."""
+        table = self._connection().open_table(TABLE_NAME)
+        table.checkout(version)
+        return PageStore(self.uri, table, self._db)
 
     @property
     def schema(self) -> pa.Schema:
@@ -126,6 +154,44 @@ class PageStore:
         rows = self._select(["doc_id"], f"content_hash = {literal(content_hash, pa.string(), 'content_hash')}", 1)
         return rows.column("doc_id")[0].as_py() if rows.num_rows else None
 
+    def begin_document(
+        self,
+        *,
+        content_hash: str,
+        file_name: str,
+        path: str,
+        n_pages: int,
+        metadata: Mapping[str, Any] | None = None,
+        doc_id: str | None = None,
+    ) -> DocumentWriter | str | None:
+        """Claim one document for writing in chunks (`DocumentWriter`: ``staged``, ``write_chunk``, then
+        `finish_document`); the stored doc_id when its content hash is already stored; None when another live
+        writer holds it (it will publish it). A dead writer's staged chunks are resumed, not redone.
+
+        ``doc_id`` defaults to the first 16 hex digits of the hash; a doc_id held by another file is a StoreError.
+        """
+        existing = self.has_document(content_hash)
+        if existing is not None:
+            return existing
+        doc = DocumentInfo(doc_id or content_hash[:16], file_name, path, content_hash, n_pages, dict(metadata or {}))
+        promoted = promoted_metadata(doc.metadata, path)
+        self._promote_metadata(promoted, path)
+        writer = DocumentWriter.begin(self._connection(), self._table, doc, promoted, self.dim)
+        if writer is None:
+            return None
+        if self._select(["content_hash"], self._doc_where(doc.doc_id), 1).num_rows:
+            writer.abort()
+            raise StoreError(f"{path}: doc_id {doc.doc_id!r} already holds another file; delete it first")
+        return writer
+
+    def finish_document(self, writer: DocumentWriter) -> str | None:
+        """Publish a claimed document in one commit and build the text index; its doc_id, or None when another
+        writer published the same file first."""
+        if not writer.publish(self.has_document):
+            return None
+        retry_conflicts(self._ensure_fts_index)
+        return writer.doc.doc_id
+
     def add_document(
         self,
         *,
@@ -138,37 +204,34 @@ class PageStore:
         metadata: Mapping[str, Any] | None = None,
         doc_id: str | None = None,
     ) -> str | None:
-        """Store every page of one document in one atomic write; return its doc_id.
-
-        A document whose content hash is already stored is a no-op (returns None). ``doc_id`` defaults to
-        the first 16 hex digits of the hash. Images are stored as PNG bytes.
-        """
-        if self.has_document(content_hash) is not None:
+        """Store every page of one document held in memory, atomically and once (`begin_document` with one
+        chunk); its doc_id, or None when the file is already stored or another writer is storing it.
+        Images are stored as PNG bytes."""
+        writer = self.begin_document(
+            content_hash=content_hash, file_name=file_name, path=path, n_pages=len(pages),
+            metadata=metadata, doc_id=doc_id,
+        )  # fmt: skip
+        if not isinstance(writer, DocumentWriter):
             return None
-        doc_id = doc_id or content_hash[:16]
-        taken = self._select(["content_hash"], self._doc_where(doc_id), 1)
-        if taken.num_rows:
-            raise StoreError(f"{path}: doc_id {doc_id!r} already holds another file; delete it first")
-        doc = DocumentInfo(doc_id, file_name, path, content_hash, len(pages), dict(metadata or {}))
-        promoted = promoted_metadata(doc.metadata, path)
-        self._promote_metadata(promoted, path)
-        records = page_records(doc, pages, embeddings, images, self.dim)
-        self._table.add(records_table(self.schema, records, promoted))
-        self._ensure_fts_index()
-        return doc_id
+        try:
+            writer.write_chunk(pages, embeddings, images)
+        except Exception:
+            writer.abort()
+            raise
+        return self.finish_document(writer)
 
     def delete(self, doc_id: str) -> int:
         """Remove every page of ``doc_id``; return how many pages went."""
         where = self._doc_where(doc_id)
         n = int(self._table.count_rows(where))
         if n:
-            self._table.delete(where)
+            retry_conflicts(lambda: self._table.delete(where))
         return n
 
     def optimize(self, *, cleanup_older_than: timedelta | None = None) -> None:
         """Compact the table's files and bring the full-text index up to date; with ``cleanup_older_than``,
         also delete versions older than that (``timedelta(0)``: keep only the latest, reclaiming disk)."""
-        self._table.optimize(cleanup_older_than=cleanup_older_than)
+        retry_conflicts(lambda: self._table.optimize(cleanup_older_than=cleanup_older_than))
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -244,7 +307,7 @@ class PageStore:
         """Full-text (BM25) search on page text: ``(doc_id, page_number, score)``, best first."""
         if self.count() == 0:
             return []
-        self._ensure_fts_index()
+        retry_conflicts(self._ensure_fts_index)
         query = self._table.search(text, query_type="fts").select(["doc_id", "page_number", "_score"])
         where = self.where(filters)
         if where:
@@ -278,7 +341,19 @@ class PageStore:
             elif have != vtype and not (pa.types.is_floating(have) and pa.types.is_integer(vtype)):
                 raise StoreError(f"{path}: metadata {key!r}={value!r} is {vtype}, the index stores {key!r} as {have}")
         if new:
-            self._table.add_columns(new)
+            retry_conflicts(lambda: self._add_missing_columns(new))
+
+    def _add_missing_columns(self, new: Mapping[str, str]) -> None:
+        """Add the columns of ``new`` that another writer has not added meanwhile."""
+        missing = {name: sql for name, sql in new.items() if name not in self._table.schema.names}
+        if missing:
+            self._table.add_columns(missing)
+
+    def _connection(self) -> Any:
+        """The LanceDB connection of this store (opened on first use when constructed from a table)."""
+        if self._db is None:
+            self._db = lancedb.connect(self.uri, read_consistency_interval=timedelta(0))
+        return self._db
 
     def _ensure_fts_index(self) -> None:
         if not any(idx.columns == ["text"] for idx in self._table.list_indices()):
@@ -298,6 +373,12 @@ def empty_index(uri: str) -> EmptyIndexError:
     return EmptyIndexError(
         f"{uri}: no colret index here or it has no pages; add PDFs with `colret index PDF... --db {uri}`"
     )
+
+
+def _connect(uri: str, storage_options: Mapping[str, str] | None, read_consistency_interval: timedelta | None) -> Any:
+    """A LanceDB connection; options are strings as LanceDB wants them (``allow_http=True`` -> ``"true"``)."""
+    options = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in (storage_options or {}).items()}
+    return lancedb.connect(uri, storage_options=options or None, read_consistency_interval=read_consistency_interval)
 
 
 def _local_path(uri: str, refuse_file: bool = False) -> Path | None:

@@ -1,0 +1,109 @@
+"""Writers racing on one index (real processes, real LanceDB): every document exactly once, readers never see
+a partial document or a KeyError, and a killed writer resumes from its last staged chunk."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from llama_index_colret.search.exact import ExactSearcher
+from llama_index_colret.store.lance import PageStore
+from llama_index_colret.testing.pdfgen import PageSpec, make_pdf, sample_paragraphs
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+
+CLI = "import sys; from llama_index_colret.cli import main; sys.exit(main())"
+
+# A writer adding synthetic 3-page documents in 1-page chunks, fast, until killed.
+WRITER = """
+import sys, numpy as np
+from llama_index_colret.embed.types import PageEmbedding
+from llama_index_colret.geometry import PatchGrid
+from llama_index_colret.ingest.page import Page
+from llama_index_colret.store.lance import PageStore
+store = PageStore.open(sys.argv[1])
+grid = PatchGrid(2, 2)
+rng = np.random.default_rng(0)
+for d in range(10_000):
+    writer = store.begin_document(content_hash=f"{d:016x}" + "0" * 48, file_name=f"d{d}.pdf", path="/d.pdf", n_pages=3,
+                                  metadata={"kind": "a" if d % 2 else "b"})
+    for n in (1, 2, 3):
+        v = rng.standard_normal((4, store.dim)); v /= np.linalg.norm(v, axis=1, keepdims=True)
+        page = Page(f"/d{d}.pdf", n, 612.0, 792.0)
+        writer.write_chunk([page], [PageEmbedding(v, np.arange(4), grid)], [bytes.fromhex(sys.argv[2])])
+    store.finish_document(writer)
+    print(d, flush=True)
+"""
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    from llama_index_colret.store.rows import encode_png
+
+    return encode_png(Image.new("RGB", (8, 8), "white"))[0]
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Six one- or two-page PDFs."""
+    root = tmp_path_factory.mktemp("race-pdfs")
+    for i in range(6):
+        make_pdf(
+            root / f"doc{i}.pdf", [PageSpec(paragraphs=sample_paragraphs(1, seed=10 * i + p)) for p in range(1 + i % 2)]
+        )
+    return root
+
+
+def test_two_colret_index_runs_started_together_store_each_document_once(
+    tmp_path: Path, folder: Path, tiny_model_dir: Callable[[str], Path]
+) -> None:
+    model = str(tiny_model_dir("colqwen2"))
+    for rep in range(2):
+        db = tmp_path / f"db{rep}"
+        cmd = [sys.executable, "-c", CLI, "index", str(folder), "--db", str(db), "--model", model,
+               "--no-progress", "--dpi", "50"]  # fmt: skip
+        runs = [subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in "ab"]
+        results = [(p.wait(timeout=300), *p.communicate()) for p in runs]
+        for code, _out, err in results:
+            assert code == 0, err
+            assert "Traceback" not in err and "holds another file" not in err
+        store = PageStore.open(db)
+        doc_ids, numbers = store.page_keys()
+        keys = Counter(zip(doc_ids, numbers.tolist(), strict=True))
+        assert max(keys.values()) == 1, "a page is stored twice"
+        assert sorted(d.file_name for d in store.documents()) == [f"doc{i}.pdf" for i in range(6)]
+        assert store.count() == 9
+        assert not [t for t in store._connection().list_tables().tables if t.startswith("_stage_")]
+
+
+def test_filtered_search_while_a_writer_adds_documents(tmp_path: Path) -> None:
+    db = tmp_path / "db"
+    store = PageStore.create(db, model_name="synthetic", dim=16)
+    cmd = [sys.executable, "-c", WRITER, str(db), _png().hex()]
+    writer = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "0"  # the writer is running
+        searcher, rng = ExactSearcher(store), np.random.default_rng(1)
+        queries, deadline = 0, time.monotonic() + 8
+        while time.monotonic() < deadline:
+            q = rng.standard_normal((3, 16))
+            hits = searcher.search(q, k=10_000, filters={"kind": "a"})
+            pages_per_doc = Counter(h.doc_id for h in hits)
+            assert set(pages_per_doc.values()) <= {3}, f"a partial document is visible: {pages_per_doc}"
+            queries += 1
+        assert writer.poll() is None, "the writer stopped early"
+    finally:
+        writer.kill()
+        writer.wait()
+    assert queries >= 5 and store.count() >= 6
+    print(f"{queries} filtered queries while the writer ran, {store.count()} pages at the end, zero errors")
