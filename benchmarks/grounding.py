@@ -28,7 +28,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from grounding_pages import Bench, build_generated, build_layout
+from grounding_pages import Bench, build_generated, build_layout, build_long
 
 from llama_index_colret.eval.metrics import QuestionScore
 from llama_index_colret.eval.report import grounding_markdown
@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grid", choices=("raster", "tiled"), default="raster", help="the double's patch grid")
     parser.add_argument("--rounds", type=int, default=2, help="copies of the generated set, new words each (2)")
     parser.add_argument("--json", default=None, help="write the full JSON report here")
+    parser.add_argument("--no-scan", action="store_true", help="leave out the OCR'd scan page (Tesseract)")
     parser.add_argument("--sweep", action="store_true", help="also evaluate the option sweep when the targets are met")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
@@ -112,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         bench = Bench(Path(tmp))
         build_generated(bench, args.rounds)
         build_layout(bench)
+        build_long(bench, scan=not args.no_scan)
         double = WordPatchEmbedder(bench.pdfs, grid=aspect_grid if args.grid == "raster" else tiled_grid,
                                    extra_words=bench.extra)  # fmt: skip
 

@@ -95,6 +95,7 @@ class GroundingOptions:
     figure_tokens: int = 256
     granularity: Granularity = "adaptive"
     run_alpha: float = 0.5
+    long_block_lines: int | None = 12
 
     def __post_init__(self) -> None:
         for name, valid in _CHOICES.items():
@@ -115,9 +116,11 @@ class GroundingOptions:
             "table_max_tokens",
             "hotspot_min_side",
             "figure_tokens",
+            "long_block_lines",
         ):
             value = getattr(self, name)
-            if value is None and name in ("top_k_per_page", "top_k", "token_budget", "table_max_tokens"):
+            optional = ("top_k_per_page", "top_k", "token_budget", "table_max_tokens", "long_block_lines")
+            if value is None and name in optional:
                 continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise GroundingError(f"GroundingOptions.{name} must be a positive integer, got {value!r}")
