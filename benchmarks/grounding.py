@@ -40,6 +40,10 @@ TARGETS = {"hit@0.5": 0.95, "top1@0.5": 0.85}
 TOKENS_TARGET = 0.20
 BEFORE = {"granularity": "block"}
 SWEEP = [
+    {"long_block_lines": 6},
+    {"long_block_lines": 8},
+    {"long_block_lines": 16},
+    {"long_block_lines": None},
     {"run_alpha": 0.3},
     {"run_alpha": 0.7},
     {"relative_alpha": 0.7},
@@ -50,7 +54,8 @@ SWEEP = [
 
 
 def figures(scores: Sequence[QuestionScore]) -> dict[str, float]:
-    """hit@0.5, top1@0.5, answer kept and tokens vs all regions over ``scores`` (one question weighs 1)."""
+    """hit@0.5, top1@0.5, mean top-1 IoU, answer kept and tokens vs all regions over ``scores`` (one question
+    weighs 1)."""
     values = [q.values() for q in scores]
     n = max(len(values), 1)
     pages = [p for q in scores for p in q.pages]
@@ -60,6 +65,7 @@ def figures(scores: Sequence[QuestionScore]) -> dict[str, float]:
         "questions": float(len(values)),
         "hit@0.5": sum(v["hit@0.5"] for v in values) / n,
         "top1@0.5": sum(v["top1@0.5"] for v in values) / n,
+        "top1_iou": sum(v["top1_iou"] for v in values) / n,
         "kept": sum(v["recall"] == 1.0 for v in values) / n,
         "tokens_vs_regions": sel / total if total else 0.0,
     }
@@ -82,14 +88,21 @@ def meets(f: dict[str, float]) -> bool:
 
 def _row(name: str, before: dict[str, float], after: dict[str, float]) -> str:
     cells = [f"{before[k]:.1%} -> {after[k]:.1%}" for k in ("hit@0.5", "top1@0.5", "tokens_vs_regions")]
+    cells.insert(2, f"{before['top1_iou']:.2f} -> {after['top1_iou']:.2f}")
     return f"| {name} | {int(after['questions'])} | " + " | ".join(cells) + " |"
+
+
+def _brief(f: dict[str, float]) -> str:
+    """hit@0.5 / top1@0.5 / top-1 IoU / tokens of one group, on one line."""
+    return f"{f['hit@0.5']:.1%} / {f['top1@0.5']:.1%} / {f['top1_iou']:.2f} / {f['tokens_vs_regions']:.1%}"
 
 
 def report(bench: Bench, runs: dict[str, GroundingRun], grid: str) -> dict[str, dict]:
     """Print the before/after table per group and the baselines; return the grouped figures."""
     before, after = (grouped(runs[k], bench.groups) for k in ("before", "after"))
     print(f"grounding benchmark: {len(bench.questions)} questions, grid {grid}, WordPatchEmbedder double")
-    print("\n| questions | n | hit@0.5 before -> after | top1@0.5 | tokens vs all regions |\n|---|---|---|---|---|")
+    print("\n| questions | n | hit@0.5 before -> after | top1@0.5 | top-1 IoU | tokens vs all regions |\n"
+          "|---|---|---|---|---|---|")  # fmt: skip
     for key in after:
         print(_row(key, before[key], after[key]))
     print("\n" + grounding_markdown({k: {"all": v["all"]} for k, v in runs["after"].results.items()}))
@@ -125,15 +138,17 @@ def main(argv: list[str] | None = None) -> int:
         f = grouped(runs["after"], bench.groups)["all"]
         sweep = []
         if args.sweep or not meets(f):
-            sweep = [(c, grouped(evaluate(options.replace(**c)), bench.groups)["all"]) for c in SWEEP]
+            sweep = [(c, grouped(evaluate(options.replace(**c)), bench.groups)) for c in SWEEP]
         data = report(bench, runs, args.grid)
         ok = meets(f)
     targets = ", ".join(f"{k} {f[k]:.1%} (>= {t:.0%})" for k, t in TARGETS.items())
     print(f"ACCEPTANCE {targets}, tokens {f['tokens_vs_regions']:.1%} of all regions (<= {TOKENS_TARGET:.0%}): "
           f"{'PASS' if ok else 'MISS'}")  # fmt: skip
+    if sweep:
+        print("option sweep (hit@0.5 / top1@0.5 / top-1 IoU / tokens vs all regions):")
     for change, alt in sweep:
-        print(f"  option {change}: hit@0.5 {alt['hit@0.5']:.1%}, top1@0.5 {alt['top1@0.5']:.1%}, "
-              f"tokens {alt['tokens_vs_regions']:.1%} -> {'meets' if meets(alt) else 'misses'}")  # fmt: skip
+        sets = "; ".join(f"{k} {_brief(alt[k])}" for k in ("generated", "layout", "long"))
+        print(f"  option {change}: {_brief(alt['all'])} -> {'meets' if meets(alt['all']) else 'misses'} ({sets})")
     print(f"elapsed {time.perf_counter() - t0:.1f} s")
     if args.json:
         out, _ = grounding_report(runs["after"], {"model": "WordPatchEmbedder", "dataset": "generated+layout"}, options)
