@@ -1,7 +1,7 @@
 """Pages and questions of the grounding benchmark (`grounding.py`), with known answer boxes.
 
-Two sets, both rendered at 100 dpi and read back by the `WordPatchEmbedder` double, regions from the PDF text
-layer (`load_pdf`):
+Three sets, all rendered at 100 dpi and read back by the `WordPatchEmbedder` double, regions from the PDF text
+layer (`load_pdf`; Tesseract for the scan):
 
 - ``generated``: `testing.pdfgen` pages (letter, A4, landscape; one and two columns; ruled tables; raster bar
   charts). Every paragraph carries three made-up words found nowhere else, and so do the table's first-column
@@ -13,6 +13,10 @@ layer (`load_pdf`):
   item carries two made-up words; a heading or caption is asked by its words found in no other element,
   the table by two of its row labels, the vector chart by two made-up words the double sees over it. The
   logo has no words to ask by, and the right-to-left page is left out (the double reads Latin words only).
+- ``long``: `testing.long_pages` pages whose text is long blocks (two justified 25-line columns of 10 pt on
+  13 pt; one 25-line paragraph of 11 pt on 17 pt) and an image-only scan of the columns read by Tesseract.
+  A question plants a made-up word on each of three consecutive lines and its answer is those lines; the
+  last question of a page plants them at the block's top, middle and bottom and its answer is the block.
 """
 
 from __future__ import annotations

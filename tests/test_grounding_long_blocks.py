@@ -108,7 +108,8 @@ def test_one_hot_row_grows_to_two_rows(paragraph: dict) -> None:
     lines = _lines(paragraph, 0)
     top = _top(paragraph, " ".join(SINGLE))
     assert top.run is not None and top.run.first <= 6 <= top.run.last
-    rows = {int(ln.bbox.center[1] * paragraph["embedding"].grid.n_rows) for ln in lines[top.run.first : top.run.last + 1]}
+    n_rows = paragraph["embedding"].grid.n_rows
+    rows = {int(ln.bbox.center[1] * n_rows) for ln in lines[top.run.first : top.run.last + 1]}
     assert len(rows) == 2 and top.run.last - top.run.first + 1 <= 3
 
 

@@ -2,10 +2,11 @@
 
 Dense real pages and OCR'd scans often give one block per column: a long paragraph, or a column of justified
 text with no indent and no gap. `long_block_page` draws such a page: ``columns`` blocks of ``n_lines``
-justified lines each (the last line of a block set at natural spacing), filler words from
-`pdfgen.sample_paragraphs` (a line too short to justify without gutter-wide spaces stays ragged), and chosen words planted on chosen lines (as the third word of the line), so a
-question's answer is a known run of lines. Each word is its own text object, as justified text is in real
-files; truth boxes are ink boxes from the font's glyph outlines (`testing/ink.py`), never from pdfium.
+justified lines each (the last line of a block, and a line too short to justify without gutter-wide
+spaces, set at natural spacing), filler words from `pdfgen.sample_paragraphs`, and chosen words planted on
+chosen lines (as the third word of the line), so a question's answer is a known run of lines. Each word is
+its own text object, as justified text is in real files; truth boxes are ink boxes from the font's glyph
+outlines (`testing/ink.py`), never from pdfium.
 """
 
 from __future__ import annotations
