@@ -154,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  option {change}: {_brief(alt['all'])} -> {'meets' if meets(alt['all']) else 'misses'} ({sets})")
     print(f"elapsed {time.perf_counter() - t0:.1f} s")
     if args.json:
-        out, _ = grounding_report(runs["after"], {"model": "WordPatchEmbedder", "dataset": "generated+layout+long"}, options)
+        meta = {"model": "WordPatchEmbedder", "dataset": "generated+layout+long"}
+        out, _ = grounding_report(runs["after"], meta, options)
         out["figures"] = data
         out["sweep"] = [{"change": c, **a} for c, a in sweep]
         Path(args.json).write_text(json.dumps(out, indent=2, allow_nan=False) + "\n")

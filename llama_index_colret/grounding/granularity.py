@@ -2,11 +2,11 @@
 
 A block stays the unit of layout, but what the generator gets may be a contiguous run of the block's lines:
 one item of a list that ingestion merged, one paragraph of a block set without a gap, a run-in heading
-without its body. The trimmed candidate then scores as its run (as the block ingestion would have cut would
-score), costs the run's tokens, and its box is the union of the run's lines. Lines are not stored twice:
-ingestion already emits each text block followed by its ``line`` regions (`ingest.regions.build_regions`),
-and the store keeps that list, so a block's lines are found at query time as the line regions that follow
-it and lie inside its box.
+without its body, the relevant lines of a long block. The trimmed candidate then scores as its run (as the
+block ingestion would have cut would score), costs the run's tokens, and its box is the union of the run's
+lines. Lines are not stored twice: ingestion already emits each text block followed by its ``line`` regions
+(`ingest.regions.build_regions`), and the store keeps that list, so a block's lines are found at query time
+as the line regions that follow it and lie inside its box.
 
 The rule (`line_runs`):
 
@@ -22,16 +22,19 @@ The rule (`line_runs`):
    handed over when it is not the whole block. Hot segments at both ends (relevance spread over the block)
    or too little contrast: the block stays whole;
 5. a segment of more than ``options.long_block_lines`` lines (a merged column, a long paragraph, an OCR'd
-   block) is scored as its *row windows* instead (`row_windows`: the consecutive lines whose centres lie in
-   one patch row, the finest cut the grid can tell apart), so the run may be the relevant lines of a long
-   block; a run made only of windows grows, one neighbouring window at a time (the hotter one), to at
-   least ``MIN_RUN_ROWS`` windows (`widen`). A normal paragraph is one segment and always stays whole.
+   block) is scored as its *row windows* instead (`units`, `row_windows`: the consecutive lines whose
+   centres lie in one patch row, the finest cut the grid can tell apart), so the run may be the relevant
+   lines of a long block. Among windows, more than ``MAX_COLD_WINDOWS`` cold windows in a row end a stretch
+   of hot units and the run is the stretch holding the best unit (`hot_span`); a run made only of windows
+   grows, one neighbouring window at a time (the hotter one), to at least ``MIN_RUN_ROWS`` windows
+   (`widen`). A normal paragraph is one segment and always stays whole.
 
 The cut is relative to the block, not the page, because a patch cell is about two text lines tall at the
 models' usual resolution (a 31-row grid on a letter page: 25 pt per row, 12.5 pt per line of 10 pt text):
 the items next to the answer share its cells and score more than half of its excess over the page's
 background, but still clearly less than the answer. For the same reason runs are made of segments rather
-than of single lines scored one by one: a line sharing a cell row with the answer scores like the answer.
+than of single lines scored one by one: a line sharing a cell row with the answer scores like the answer,
+and a long segment is cut into whole rows of lines, never finer.
 """
 
 from __future__ import annotations
@@ -187,13 +190,13 @@ def hot_span(
     if hi - lo < MIN_CONTRAST * page_range:
         return None
     values = np.nan_to_num(scores, nan=-np.inf)  # (n_units,)
-    hot = np.flatnonzero(values >= lo + alpha * (hi - lo) - _EPS)  # (n_hot,)
+    is_hot = values >= lo + alpha * (hi - lo) - _EPS  # (n_units,)
+    hot = np.flatnonzero(is_hot)  # (n_hot,)
     if hot[0] == 0 and hot[-1] == scores.shape[0] - 1:
         return None
     if is_window is not None:
-        cold = np.cumsum(is_window) - np.cumsum(is_window * np.isin(np.arange(scores.shape[0]), hot))
-        # (n_units,) cold windows up to each unit; a jump of more than MAX_COLD_WINDOWS between hot units cuts
-        stretch = np.cumsum(np.r_[0, np.diff(cold[hot]) > MAX_COLD_WINDOWS])  # (n_hot,) stretch id
+        cold = np.cumsum(is_window & ~is_hot)  # (n_units,) cold windows up to each unit
+        stretch = np.cumsum(np.r_[0, np.diff(cold[hot]) > MAX_COLD_WINDOWS])  # (n_hot,) stretch of each hot unit
         hot = hot[stretch == stretch[np.argmax(values[hot])]]
     return int(hot[0]), int(hot[-1])
 
