@@ -1,7 +1,7 @@
 """Pages and questions of the grounding benchmark (`grounding.py`), with known answer boxes.
 
-Two sets, both rendered at 100 dpi and read back by the `WordPatchEmbedder` double, regions from the PDF text
-layer (`load_pdf`):
+Three sets, all rendered at 100 dpi and read back by the `WordPatchEmbedder` double, regions from the PDF text
+layer (`load_pdf`; Tesseract for the scan):
 
 - ``generated``: `testing.pdfgen` pages (letter, A4, landscape; one and two columns; ruled tables; raster bar
   charts). Every paragraph carries three made-up words found nowhere else, and so do the table's first-column
@@ -13,6 +13,10 @@ layer (`load_pdf`):
   item carries two made-up words; a heading or caption is asked by its words found in no other element,
   the table by two of its row labels, the vector chart by two made-up words the double sees over it. The
   logo has no words to ask by, and the right-to-left page is left out (the double reads Latin words only).
+- ``long``: `testing.long_pages` pages whose text is long blocks (two justified 25-line columns of 10 pt on
+  13 pt; one 25-line paragraph of 11 pt on 17 pt) and an image-only scan of the columns read by Tesseract.
+  A question plants a made-up word on each of three consecutive lines and its answer is those lines; the
+  last question of a page plants them at the block's top, middle and bottom and its answer is the block.
 """
 
 from __future__ import annotations
@@ -31,7 +35,15 @@ from llama_index_colret.geometry import BBox
 from llama_index_colret.ingest.page import Region
 from llama_index_colret.ingest.pdf import load_pdf
 from llama_index_colret.testing import layout_pages
-from llama_index_colret.testing.pdfgen import BlockTruth, ChartSpec, PageSpec, make_pdf, sample_paragraphs
+from llama_index_colret.testing.long_pages import long_block_page
+from llama_index_colret.testing.pdfgen import (
+    BlockTruth,
+    ChartSpec,
+    PageSpec,
+    make_pdf,
+    rasterize_pdf,
+    sample_paragraphs,
+)
 
 RENDER_DPI = 100
 # (page size, columns, paragraphs, table, chart): paragraphs alone, with a table, with a chart, or both
@@ -88,13 +100,16 @@ class Bench:
     regions: dict[Path, list[Region]] = field(default_factory=dict)
     groups: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # qid -> (set, page, role)
 
-    def page(self, pdf: Path) -> tuple[Path, int, int]:
-        """Render ``pdf``'s first page, read its regions; return the image path and its size."""
+    def page(self, pdf: Path, *, scan_of: Path | None = None) -> tuple[Path, int, int]:
+        """Render ``pdf``'s first page, read its regions; return the image path and its size. ``scan_of``: the
+        PDF an image-only ``pdf`` was rasterised from (its regions come from OCR, and the double reads the
+        words of ``scan_of``, which must be known already)."""
         image = convert_from_path(str(pdf), dpi=RENDER_DPI)[0]
         path = pdf.with_suffix(".png")
         image.save(path)
-        self.regions[path] = load_pdf(pdf, ocr="never")[0].regions
-        self.pdfs.append(pdf)
+        self.regions[path] = load_pdf(pdf, ocr="never" if scan_of is None else "always")[0].regions
+        if scan_of is None:
+            self.pdfs.append(pdf)
         return path, image.width, image.height
 
     def ask(self, image: tuple[Path, int, int], qid: str, words: str, box: BBox, kind: str, group: tuple) -> None:
@@ -185,3 +200,38 @@ def build_layout(bench: Bench) -> None:
                 bench.ask(image, qid, " ".join(words), e.bbox, "figure", group)
             elif e.kind == "text" and (words := _question_words(e, counts, bench.rare.used)):
                 bench.ask(image, qid, words, e.bbox, "text", group)
+
+
+# (name, columns, font size, leading, first baseline, questions: (block, lines) each; the last one is spread)
+LONG_PAGES = [
+    ("long_columns", 2, 10.0, 13.0, 80.0, [(0, (3, 4, 5)), (0, (12, 13, 14)), (0, (20, 21, 22)), (1, (6, 7, 8)),
+                                           (1, (15, 16, 17)), (1, (0, 12, 24))]),
+    ("long_paragraph", 1, 11.0, 17.0, 86.0, [(0, (2, 3, 4)), (0, (12, 13, 14)), (0, (19, 20, 21)), (0, (0, 12, 24))]),
+]  # fmt: skip
+
+
+def build_long(bench: Bench, scan: bool = True) -> None:
+    """The ``long`` set: `testing.long_pages` pages whose columns are single 25-line blocks; each question
+    plants one made-up word on each of three lines, its answer the union of those lines, or (the last question
+    of a page, lines at the block's top, middle and bottom) the whole block. ``scan``: also an OCR'd image-only
+    copy of the two-column page (150 dpi, noise and a 0.3 degree skew), asked the same questions."""
+    for name, columns, size, leading, baseline, asked in LONG_PAGES:
+        plants: dict[tuple[int, int], list[str]] = {}
+        words = []
+        for block, lines in asked:
+            mine = bench.rare.take(len(lines))
+            words.append(" ".join(mine))
+            for line, w in zip(lines, mine, strict=True):
+                plants.setdefault((block, line), []).append(w)
+        pdf, blocks = long_block_page(bench.root / f"{name}.pdf", plants, columns=columns, size=size,
+                                      leading=leading, first_baseline=baseline)  # fmt: skip
+        images = [(name, bench.page(pdf))]
+        if scan and columns == 2:
+            scanned = rasterize_pdf(pdf, bench.root / f"{name}_scan.pdf", dpi=150)
+            images.append((f"{name}_scan", bench.page(scanned, scan_of=pdf)))
+        for page_name, image in images:
+            for i, ((block, lines), w) in enumerate(zip(asked, words, strict=True)):
+                spread = i == len(asked) - 1
+                box = blocks[block].bbox if spread else BBox.union_of([blocks[block].lines[k].bbox for k in lines])
+                group = ("long", page_name, "block" if spread else "lines")
+                bench.ask(image, f"{page_name}-{i}", w, box, "text", group)

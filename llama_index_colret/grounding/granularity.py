@@ -2,11 +2,11 @@
 
 A block stays the unit of layout, but what the generator gets may be a contiguous run of the block's lines:
 one item of a list that ingestion merged, one paragraph of a block set without a gap, a run-in heading
-without its body. The trimmed candidate then scores as its run (as the block ingestion would have cut would
-score), costs the run's tokens, and its box is the union of the run's lines. Lines are not stored twice:
-ingestion already emits each text block followed by its ``line`` regions (`ingest.regions.build_regions`),
-and the store keeps that list, so a block's lines are found at query time as the line regions that follow
-it and lie inside its box.
+without its body, the relevant lines of a long block. The trimmed candidate then scores as its run (as the
+block ingestion would have cut would score), costs the run's tokens, and its box is the union of the run's
+lines. Lines are not stored twice: ingestion already emits each text block followed by its ``line`` regions
+(`ingest.regions.build_regions`), and the store keeps that list, so a block's lines are found at query time
+as the line regions that follow it and lie inside its box.
 
 The rule (`line_runs`):
 
@@ -20,13 +20,21 @@ The rule (`line_runs`):
    score reaches ``lo + run_alpha * (hi - lo)``, ``lo`` and ``hi`` being the block's worst and best segment;
 4. the run goes from the block's first to its last hot segment (segments in between come along) and is
    handed over when it is not the whole block. Hot segments at both ends (relevance spread over the block)
-   or too little contrast: the block stays whole. A clean paragraph is one segment and always stays whole.
+   or too little contrast: the block stays whole;
+5. a segment of more than ``options.long_block_lines`` lines (a merged column, a long paragraph, an OCR'd
+   block) is scored as its *row windows* instead (`units`, `row_windows`: the consecutive lines whose
+   centres lie in one patch row, the finest cut the grid can tell apart), so the run may be the relevant
+   lines of a long block. Among windows, more than ``MAX_COLD_WINDOWS`` cold windows in a row end a stretch
+   of hot units and the run is the stretch holding the best unit (`hot_span`); a run made only of windows
+   grows, one neighbouring window at a time (the hotter one), to at least ``MIN_RUN_ROWS`` windows
+   (`widen`). A normal paragraph is one segment and always stays whole.
 
 The cut is relative to the block, not the page, because a patch cell is about two text lines tall at the
 models' usual resolution (a 31-row grid on a letter page: 25 pt per row, 12.5 pt per line of 10 pt text):
 the items next to the answer share its cells and score more than half of its excess over the page's
 background, but still clearly less than the answer. For the same reason runs are made of segments rather
-than of single lines scored one by one: a line sharing a cell row with the answer scores like the answer.
+than of single lines scored one by one: a line sharing a cell row with the answer scores like the answer,
+and a long segment is cut into whole rows of lines, never finer.
 """
 
 from __future__ import annotations
@@ -46,6 +54,8 @@ from .tables import centre_inside
 _EPS = 1e-9  # float slack so that run_alpha=1 keeps the block's best segment hot
 SHORT_LINE = 1 / 3  # a line ending this share of the block's width before its right edge ends a unit
 MIN_CONTRAST = 0.25  # a block is cut only when its segments differ by this share of the page's score range
+MAX_COLD_WINDOWS = 1  # hot row windows with more cold windows than this between them are separate stretches
+MIN_RUN_ROWS = 2  # a run of row windows spans at least this many rows: one row's lines share every cell
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,42 @@ def segments(lines: Sequence[Region]) -> list[tuple[int, int]]:
     return [(a, b - 1) for a, b in zip(starts, [*starts[1:], len(lines)], strict=True)]
 
 
+def row_windows(lines: Sequence[Region], first: int, last: int, n_rows: int) -> list[tuple[int, int]]:
+    """Cut ``lines[first..last]`` into windows ``[(first, last), ...]``: runs of consecutive lines whose
+    centres lie in the same patch row (of ``n_rows``). Lines sharing a row share every cell, so no score can
+    tell them apart: a window is the finest unit the grid resolves."""
+    rows = [min(n_rows - 1, max(0, int(ln.bbox.center[1] * n_rows))) for ln in lines[first : last + 1]]
+    starts = [first + k for k in range(len(rows)) if k == 0 or rows[k] != rows[k - 1]]
+    return [(a, b - 1) for a, b in zip(starts, [*starts[1:], last + 1], strict=True)]
+
+
+def units(lines: Sequence[Region], n_rows: int, long_lines: int | None) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """A block's scoring units: its `segments`, each one of more than ``long_lines`` lines replaced by its
+    `row_windows`. Returns ``(spans, is_window)``; ``is_window``: ``(n_units,)`` bool."""
+    spans: list[tuple[int, int]] = []
+    window: list[bool] = []
+    for a, b in segments(lines):
+        long = long_lines is not None and b - a + 1 > long_lines
+        cut = row_windows(lines, a, b, n_rows) if long else [(a, b)]
+        spans += cut
+        window += [long] * len(cut)
+    return spans, np.array(window, dtype=bool)
+
+
+def widen(span: tuple[int, int], scores: np.ndarray, is_window: np.ndarray) -> tuple[int, int]:
+    """Grow a run made only of row windows to at least ``MIN_RUN_ROWS`` of them, adding one neighbouring
+    window at a time (the higher-scoring one, NaN lowest; a tie takes the earlier). Other runs are returned
+    as they are: a segment's edges are layout cues, not the grid's guess."""
+    first, last = span
+    while is_window[first : last + 1].all() and last - first + 1 < MIN_RUN_ROWS:
+        near = [k for k in (first - 1, last + 1) if 0 <= k < scores.shape[0] and is_window[k]]
+        if not near:
+            break
+        k = max(near, key=lambda j: (float(np.nan_to_num(scores[j], nan=-np.inf)), -j))
+        first, last = min(first, k), max(last, k)
+    return first, last
+
+
 def segment_scores(relevance_map: np.ndarray, cov: np.ndarray, spans: Sequence[tuple[int, int]]) -> np.ndarray:
     """Coverage-weighted mean relevance of each segment over its lines' cells: ``(n_segments,)``, NaN for a
     segment that covers no cell. ``cov``: ``(n_lines, n_patches)`` coverage of the lines the spans index."""
@@ -124,13 +170,18 @@ def segment_scores(relevance_map: np.ndarray, cov: np.ndarray, spans: Sequence[t
     return np.divide(seg_cov @ flat, area, out=np.full(len(spans), np.nan), where=area > 0)
 
 
-def hot_span(scores: np.ndarray, page_range: float, alpha: float) -> tuple[int, int] | None:
-    """``(first, last)`` positions of a block's first and last hot segment, or None when it stays whole.
+def hot_span(
+    scores: np.ndarray, page_range: float, alpha: float, is_window: np.ndarray | None = None
+) -> tuple[int, int] | None:
+    """``(first, last)`` positions of a block's first and last hot unit, or None when it stays whole.
 
-    ``scores``: ``(n_segments,)`` (NaN: covers no cell, never hot). With ``lo``/``hi`` the block's lowest and
-    highest segment score, a segment is hot when it reaches ``lo + alpha * (hi - lo)``. None when the block
-    has one segment, when its contrast ``hi - lo`` is under ``MIN_CONTRAST * page_range`` (relevance even
-    over the block, or noise), or when the span is the whole block (hot segments at both ends).
+    ``scores``: ``(n_units,)`` (NaN: covers no cell, never hot). With ``lo``/``hi`` the block's lowest and
+    highest unit score, a unit is hot when it reaches ``lo + alpha * (hi - lo)``. None when the block has
+    one unit, when its contrast ``hi - lo`` is under ``MIN_CONTRAST * page_range`` (relevance even over the
+    block, or noise), or when the span is the whole block (hot units at both ends). ``is_window``:
+    ``(n_units,)`` bool, which units are row windows; more than ``MAX_COLD_WINDOWS`` cold windows in a row
+    end a stretch of hot units, and the span is the stretch holding the best unit (one stray hot row far
+    from the answer does not drag the run across a long block).
     """
     finite = scores[np.isfinite(scores)]
     if scores.shape[0] < 2 or finite.size == 0 or not page_range > 0:
@@ -138,9 +189,15 @@ def hot_span(scores: np.ndarray, page_range: float, alpha: float) -> tuple[int, 
     lo, hi = float(finite.min()), float(finite.max())
     if hi - lo < MIN_CONTRAST * page_range:
         return None
-    hot = np.flatnonzero(np.nan_to_num(scores, nan=-np.inf) >= lo + alpha * (hi - lo) - _EPS)  # (n_hot,)
+    values = np.nan_to_num(scores, nan=-np.inf)  # (n_units,)
+    is_hot = values >= lo + alpha * (hi - lo) - _EPS  # (n_units,)
+    hot = np.flatnonzero(is_hot)  # (n_hot,)
     if hot[0] == 0 and hot[-1] == scores.shape[0] - 1:
         return None
+    if is_window is not None:
+        cold = np.cumsum(is_window & ~is_hot)  # (n_units,) cold windows up to each unit
+        stretch = np.cumsum(np.r_[0, np.diff(cold[hot]) > MAX_COLD_WINDOWS])  # (n_hot,) stretch of each hot unit
+        hot = hot[stretch == stretch[np.argmax(values[hot])]]
     return int(hot[0]), int(hot[-1])
 
 
@@ -165,7 +222,8 @@ def line_runs(
     if options.granularity == "block" or options.level != "block":
         return none
     per_block = block_lines(candidates, regions)
-    spans = [segments(lines) for lines in per_block]
+    cuts = [units(lines, grid.n_rows, options.long_block_lines) for lines in per_block]
+    spans = [sp for sp, _ in cuts]
     flat = [ln for lines in per_block for ln in lines]
     bounds = np.cumsum([0, *(len(lines) for lines in per_block)])  # (n_blocks + 1,) line offsets
     cov = region_coverage(flat, grid)  # (n_lines_on_page, n_patches), one call for the page
@@ -178,8 +236,10 @@ def line_runs(
     page_range = float(np.nanmax(pooled) - np.nanmin(pooled))
     out = list(none)
     for i, (block, lines, sp, sc) in enumerate(zip(candidates, per_block, spans, scores, strict=True)):
-        hot = hot_span(sc, page_range, options.run_alpha)
+        hot = hot_span(sc, page_range, options.run_alpha, cuts[i][1])
         if hot is not None:
+            hot = widen(hot, sc, cuts[i][1])
+        if hot is not None and hot != (0, len(sp) - 1):
             first, last = sp[hot[0]][0], sp[hot[1]][1]
             relevance = float(segment_scores(relevance_map, covs[i], [(first, last)])[0])
             out[i] = run_region(block, lines, first, last, relevance)
