@@ -1,6 +1,6 @@
 """Hostile inputs generated here (page-tree cycle, broken MediaBoxes, truncated file, flate bomb, blank pages
-(1,000 through the OCR stage, 40 through the whole pipeline), a 100 x 100 inch page): every file is indexed or reported in one line, the batch completes, memory stays
-bounded, blank pages never reach Tesseract, and a writer killed with SIGKILL resumes from its last chunk."""
+(1,000 through the OCR stage, 40 through the whole pipeline), a 100 x 100 inch page): every file is indexed
+or reported in one line, the batch completes, memory stays bounded, blank pages never reach Tesseract, and a writer killed with SIGKILL resumes from its last chunk."""
 
 from __future__ import annotations
 
@@ -79,7 +79,8 @@ def test_blank_pages_never_reach_tesseract(tmp_path: Path, monkeypatch: pytest.M
     text = tmp_path / "text.pdf"
     make_pdf(text, [PageSpec(paragraphs=sample_paragraphs(1, seed=3))])
     assert "OCR failed" in (load_pdf(text, dpi=50, ocr="always")[0].error or "")  # Tesseract was called
-    assert is_blank(Image.new("RGB", (50, 50), (250, 250, 250))) and not is_blank(next(iter_page_images(text, [1], 50))[1])
+    (_, rendered), *_ = iter_page_images(text, [1], 50)
+    assert is_blank(Image.new("RGB", (50, 50), (250, 250, 250))) and not is_blank(rendered)
 
 
 def test_commit_conflicts_are_retried_and_other_errors_are_not() -> None:
