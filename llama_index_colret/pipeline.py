@@ -175,7 +175,8 @@ def index_pdfs(
 
     ``metadata`` is one mapping for every file or a callable ``path -> mapping``. Returns an `IndexReport`.
     """
-    if embedder.model_name != store.model_name or int(embedder.dim) != store.dim:
+    store.check_model(embedder.model_name, getattr(embedder, "model_id", None))
+    if int(embedder.dim) != store.dim:
         raise IndexMismatchError(
             f"{store.uri}: the index holds {store.dim}-d vectors of {store.model_name!r}; "
             f"the embedder is {embedder.model_name!r} ({embedder.dim}-d)"

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     metadata = parse_pairs(args.meta, "--meta")
     recorded = PageStore.open(args.db).model_name if PageStore.exists(args.db) else None
     embedder = resolve_embedder(args.model, recorded, device=args.device, batch_size=args.batch_size)
-    store = PageStore.open(args.db, model_name=embedder.model_name, dim=embedder.dim)
+    store = PageStore.open(args.db, model_name=embedder.model_name, dim=embedder.dim, model_id=_model_id(embedder))
     report = index_pdfs(
         files,
         store,
@@ -65,3 +65,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"failed: {outcome.describe()}", file=sys.stderr)
     print(f"{report.summary()}; the index holds {store.count()} pages ({args.db})")
     return 1 if report.failed else 0
+
+
+def _model_id(embedder: object) -> str | None:
+    """The identity an embedder declares (`embed.identity`), None for one that declares none."""
+    return getattr(embedder, "model_id", None)

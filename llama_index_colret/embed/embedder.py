@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from ..errors import EmbeddingError, ModelLoadError
 from . import DEFAULT_MODEL
 from .families import FAMILIES, FamilyHook
+from .identity import canonical_name, model_identity
 from .types import Embedder, PageEmbedding, QueryEmbedding
 
 
@@ -133,13 +134,17 @@ class ColEmbedder:
         model_name: str,
         batch_size: int = 4,
         max_image_tokens: int | None = None,
+        model_id: str | None = None,
     ) -> None:
+        """Wrap a loaded model and processor; ``model_id`` (default: the name) is what an index records to
+        recognise the model (`embed.identity`)."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.model = model
         self.processor = processor
         self.family = family
         self.model_name = model_name
+        self.model_id = model_id or model_name
         self.dim = int(model.config.embedding_dim)
         self.batch_size = batch_size
         self.max_image_tokens = max_image_tokens
@@ -167,7 +172,10 @@ class ColEmbedder:
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"cannot load the weights of model {name!r}: {exc}") from exc
         model = model.to(torch_device).eval()
-        return cls(model, processor, family, name, batch_size=batch_size, max_image_tokens=max_image_tokens)
+        return cls(
+            model, processor, family, canonical_name(name), batch_size=batch_size,
+            max_image_tokens=max_image_tokens, model_id=model_identity(name),
+        )  # fmt: skip
 
     @property
     def device(self) -> torch.device:

@@ -70,7 +70,10 @@ class ColRetIndex:
         emb_arg = _one_embedder(embedder, embed_model)
         recorded = PageStore.open(uri).model_name if PageStore.exists(uri) else None
         emb = resolve_embedder(emb_arg, recorded)
-        index = cls(PageStore.create(uri, model_name=emb.model_name, dim=int(emb.dim)), emb, callback_manager)
+        store = PageStore.create(
+            uri, model_name=emb.model_name, dim=int(emb.dim), model_id=getattr(emb, "model_id", None)
+        )
+        index = cls(store, emb, callback_manager)
         index.last_report = index_pdfs(
             files, index.store, emb, metadata=metadata, show_progress=show_progress, **index_kwargs
         )
@@ -91,7 +94,10 @@ class ColRetIndex:
 
         store = PageStore.open(uri)
         emb = resolve_embedder(emb_arg, store.model_name)
-        return cls(PageStore.open(uri, model_name=emb.model_name, dim=int(emb.dim)), emb, callback_manager)
+        store = PageStore.open(
+            uri, model_name=emb.model_name, dim=int(emb.dim), model_id=getattr(emb, "model_id", None)
+        )
+        return cls(store, emb, callback_manager)
 
     def insert_pdfs(
         self,

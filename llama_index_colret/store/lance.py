@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from PIL import Image
 
+from ..embed.identity import canonical_name
 from ..embed.types import PageEmbedding
 from ..errors import EmptyIndexError, IndexMismatchError, PageNotFoundError, StoreError
 from ..ingest.page import Page
@@ -55,15 +56,19 @@ class PageStore:
         meta = read_index_meta(table.schema, uri)
         check_columns(table.schema, uri)
         self.model_name: str = meta["model_name"]
+        self.model_id: str | None = meta.get("model_id")  # None in indexes written before model identity
         self.dim: int = int(meta["dim"])
 
     # -- opening ------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, uri: str | Path, *, model_name: str | None = None, dim: int | None = None) -> PageStore:
+    def open(
+        cls, uri: str | Path, *, model_name: str | None = None, dim: int | None = None, model_id: str | None = None
+    ) -> PageStore:
         """Open the index at ``uri``; create it when absent and both ``model_name`` and ``dim`` are given.
 
-        A ``model_name`` or ``dim`` that disagrees with the recorded one is an `IndexMismatchError`.
+        A model (``model_id``, else ``model_name``: `check_model`) or ``dim`` that disagrees with the recorded one
+        is an `IndexMismatchError`.
         """
         uri = str(uri)
         reading = model_name is None or dim is None
@@ -74,21 +79,36 @@ class PageStore:
         if TABLE_NAME not in db.list_tables().tables:
             if reading:
                 raise empty_index(uri)
-            db.create_table(TABLE_NAME, schema=build_schema(dim, model_name), exist_ok=True)
+            db.create_table(TABLE_NAME, schema=build_schema(dim, model_name, model_id), exist_ok=True)
         store = cls(uri, db.open_table(TABLE_NAME), db)
-        if model_name is not None and model_name != store.model_name:
-            raise IndexMismatchError(
-                f"{uri}: the index was built with model {store.model_name!r}, not {model_name!r}; "
-                "query it with the same model or index into another directory"
-            )
+        if model_name is not None or model_id is not None:
+            store.check_model(model_name or "", model_id)
         if dim is not None and dim != store.dim:
             raise IndexMismatchError(f"{uri}: the index holds {store.dim}-d vectors, the model gives {dim}-d")
         return store
 
     @classmethod
-    def create(cls, uri: str | Path, *, model_name: str, dim: int) -> PageStore:
+    def create(cls, uri: str | Path, *, model_name: str, dim: int, model_id: str | None = None) -> PageStore:
         """Create the index at ``uri`` (or open it when it exists for the same model and dim)."""
-        return cls.open(uri, model_name=model_name, dim=dim)
+        return cls.open(uri, model_name=model_name, dim=dim, model_id=model_id)
+
+    def check_model(self, model_name: str, model_id: str | None = None) -> None:
+        """IndexMismatchError unless the model is the one recorded: the same identity when both are known (any
+        path to the same folder; other weights in the same folder are refused), else the same canonical name
+        (indexes written before model identity)."""
+        if model_id is not None and self.model_id is not None:
+            if model_id == self.model_id:
+                return
+            raise IndexMismatchError(
+                f"{self.uri}: the index was built with model {self.model_name!r} ({self.model_id}); "
+                f"{model_name or model_id!r} is another model ({model_id}): its config or weights differ. Query it "
+                "with the same model or index into another directory"
+            )
+        if model_name and canonical_name(model_name) != canonical_name(self.model_name):
+            raise IndexMismatchError(
+                f"{self.uri}: the index was built with model {self.model_name!r}, not {model_name!r}; "
+                "query it with the same model or index into another directory"
+            )
 
     @staticmethod
     def exists(uri: str | Path) -> bool:
