@@ -23,6 +23,8 @@ from .families import FAMILIES, FamilyHook
 from .identity import canonical_name, model_identity
 from .types import Embedder, PageEmbedding, QueryEmbedding
 
+MAX_QUERY_CHARS = 4_000  # about 1,000 tokens: far above any question, far below what exhausts memory
+
 
 def pick_device(device: str = "auto") -> torch.device:
     """``auto``: cuda if available, then mps, then cpu; any other value is passed to `torch.device`."""
@@ -169,8 +171,9 @@ class ColEmbedder:
         torch_device = pick_device(device)
         try:
             model = family.model_class().from_pretrained(name, dtype=pick_dtype(dtype, torch_device))
-        except (OSError, ValueError) as exc:
-            raise ModelLoadError(f"cannot load the weights of model {name!r}: {exc}") from exc
+        except Exception as exc:  # a corrupt safetensors file, a config that disagrees with the weights, ...
+            problem = " ".join(f"{type(exc).__name__}: {exc}".split())
+            raise ModelLoadError(f"cannot load the weights of model {name!r}: {problem}") from exc
         model = model.to(torch_device).eval()
         return cls(
             model, processor, family, canonical_name(name), batch_size=batch_size,
@@ -222,6 +225,13 @@ class ColEmbedder:
         for k, text in enumerate(texts):
             if not isinstance(text, str):
                 raise EmbeddingError(f"query {k}: expected a string, got {type(text).__name__}")
+            if not text.strip():
+                raise EmbeddingError(f"query {k}: the query is empty")
+            if len(text) > MAX_QUERY_CHARS:
+                raise EmbeddingError(
+                    f"query {k}: {len(text)} characters, the limit is {MAX_QUERY_CHARS} (a 100 KB query took 29 s "
+                    "and 2.4 GB); shorten it"
+                )
         aug_id = self.family.augmentation_token_id(self.processor)
         out: list[QueryEmbedding] = []
         for start in range(0, len(texts), self.batch_size):

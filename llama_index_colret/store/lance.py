@@ -388,4 +388,7 @@ def _local_path(uri: str, refuse_file: bool = False) -> Path | None:
     path = Path(uri.removeprefix("file://"))
     if refuse_file and path.is_file():
         raise StoreError(f"{uri}: is a file, not an index directory; give a directory or a LanceDB URI")
+    above = next((p for p in path.absolute().parents if p.exists()), None)
+    if refuse_file and above is not None and not above.is_dir():
+        raise StoreError(f"{uri}: {above} is a file, so no index directory can be made under it")
     return path
