@@ -40,7 +40,7 @@ from .schema import (
     metadata_columns,
     read_index_meta,
 )
-from .staging import DocumentWriter
+from .staging import STAGE_PREFIX, DocumentWriter, drop_stale_stages
 
 _SQL_TYPES = {"bool": "BOOLEAN", "int64": "BIGINT", "double": "DOUBLE", "string": "STRING"}
 
@@ -235,8 +235,13 @@ class PageStore:
 
     def optimize(self, *, cleanup_older_than: timedelta | None = None) -> None:
         """Compact the table's files and bring the full-text index up to date; with ``cleanup_older_than``,
-        also delete versions older than that (``timedelta(0)``: keep only the latest, reclaiming disk)."""
+        also delete versions older than that (``timedelta(0)``: keep only the latest, reclaiming disk). Drops the
+        stage tables a writer killed between publishing and cleaning up left behind."""
         retry_conflicts(lambda: self._table.optimize(cleanup_older_than=cleanup_older_than))
+        tables = self._connection().list_tables().tables
+        if any(t.startswith(STAGE_PREFIX) for t in tables):  # stages of published documents whose writer died
+            stored = set(self._select(["content_hash"], None, None).column("content_hash").to_pylist())
+            drop_stale_stages(self._connection(), stored, tables)
 
     # -- reading --------------------------------------------------------------------------------
 
