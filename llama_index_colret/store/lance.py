@@ -25,9 +25,10 @@ from PIL import Image
 
 from ..embed.identity import canonical_name
 from ..embed.types import PageEmbedding
-from ..errors import EmptyIndexError, IndexMismatchError, PageNotFoundError, StoreError
+from ..errors import IndexMismatchError, PageNotFoundError, StoreError
 from ..ingest.page import Page
 from .filters import Filters, build_where, literal
+from .location import connect, empty_index, ensure_not_empty, local_path  # noqa: F401  (ensure_not_empty: re-exported)
 from .packed import KEY_COLUMNS, PackedVectors, PageKeys
 from .records import DocumentInfo, PageRecord
 from .retry import retry_conflicts
@@ -84,10 +85,10 @@ class PageStore:
         """
         uri = str(uri)
         reading = model_name is None or dim is None
-        local = _local_path(uri, refuse_file=True)
+        local = local_path(uri, refuse_file=True)
         if local is not None and reading and not local.is_dir():  # reading never creates the folder
             raise empty_index(uri)
-        db = _connect(uri, storage_options, read_consistency_interval)
+        db = connect(uri, storage_options, read_consistency_interval)
         if TABLE_NAME not in db.list_tables().tables:
             if reading:
                 raise empty_index(uri)
@@ -134,10 +135,10 @@ class PageStore:
     def exists(uri: str | Path, storage_options: Mapping[str, str] | None = None) -> bool:
         """Whether ``uri`` holds a colret index (a missing local folder is not created to find out); StoreError
         when ``uri`` is a file."""
-        local = _local_path(str(uri), refuse_file=True)
+        local = local_path(str(uri), refuse_file=True)
         if local is not None and not local.is_dir():
             return False
-        return TABLE_NAME in _connect(str(uri), storage_options, None).list_tables().tables
+        return TABLE_NAME in connect(str(uri), storage_options, None).list_tables().tables
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -390,36 +391,3 @@ class PageStore:
             from lancedb.index import FTS
 
             self._table.create_index("text", config=FTS())
-
-
-def ensure_not_empty(store: PageStore) -> None:
-    """Raise `empty_index` naming the URI when the index holds no pages."""
-    if store.count() == 0:
-        raise empty_index(store.uri)
-
-
-def empty_index(uri: str) -> EmptyIndexError:
-    """The one error for an index without pages (absent or empty), saying how to fill it."""
-    return EmptyIndexError(
-        f"{uri}: no colret index here or it has no pages; add PDFs with `colret index PDF... --db {uri}`"
-    )
-
-
-def _connect(uri: str, storage_options: Mapping[str, str] | None, read_consistency_interval: timedelta | None) -> Any:
-    """A LanceDB connection; options are strings as LanceDB wants them (``allow_http=True`` -> ``"true"``)."""
-    options = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in (storage_options or {}).items()}
-    return lancedb.connect(uri, storage_options=options or None, read_consistency_interval=read_consistency_interval)
-
-
-def _local_path(uri: str, refuse_file: bool = False) -> Path | None:
-    """``uri`` as a local path, or None for a remote LanceDB URI (``s3://``, ``db://``, ...); with
-    ``refuse_file``, StoreError when the path is a file (an index is a directory)."""
-    if "://" in uri and not uri.startswith("file://"):
-        return None
-    path = Path(uri.removeprefix("file://"))
-    if refuse_file and path.is_file():
-        raise StoreError(f"{uri}: is a file, not an index directory; give a directory or a LanceDB URI")
-    above = next((p for p in path.absolute().parents if p.exists()), None)
-    if refuse_file and above is not None and not above.is_dir():
-        raise StoreError(f"{uri}: {above} is a file, so no index directory can be made under it")
-    return path
