@@ -91,7 +91,8 @@ def index_pdfs(
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
-    if embedder.model_name != store.model_name or int(embedder.dim) != store.dim:
+    store.check_model(embedder.model_name, getattr(embedder, "model_id", None))
+    if int(embedder.dim) != store.dim:
         raise IndexMismatchError(
             f"{store.uri}: the index holds {store.dim}-d vectors of {store.model_name!r}; "
             f"the embedder is {embedder.model_name!r} ({embedder.dim}-d)"

@@ -107,3 +107,24 @@ def test_filtered_search_while_a_writer_adds_documents(tmp_path: Path) -> None:
         writer.wait()
     assert queries >= 5 and store.count() >= 6
     print(f"{queries} filtered queries while the writer ran, {store.count()} pages at the end, zero errors")
+
+
+def test_a_stage_left_after_publishing_is_dropped_by_optimize_and_not_restaged(tmp_path: Path) -> None:
+    from llama_index_colret.embed.types import PageEmbedding
+    from llama_index_colret.geometry import PatchGrid
+    from llama_index_colret.ingest.page import Page
+
+    store = PageStore.create(tmp_path / "db", model_name="synthetic", dim=4)
+    writer = store.begin_document(content_hash="ab" * 32, file_name="a.pdf", path="/a.pdf", n_pages=1)
+    assert writer is not None and not isinstance(writer, str)
+    emb = PageEmbedding(np.eye(4), np.arange(4), PatchGrid(2, 2))
+    writer.write_chunk([Page("/a.pdf", 1, 612.0, 792.0)], [emb], [_png()])
+    writer._append_staged()  # published, then "killed" before dropping its stage
+    writer.release()
+    stages = [t for t in store._connection().list_tables().tables if t.startswith("_stage_")]
+    assert len(stages) == 1 and store.count() == 1
+    again = store.begin_document(content_hash="ab" * 32, file_name="a.pdf", path="/a.pdf", n_pages=1)
+    assert again == "abababababababab"  # stored: never staged again
+    store.optimize()
+    assert not [t for t in store._connection().list_tables().tables if t.startswith("_stage_")]
+    assert store.count() == 1

@@ -1,7 +1,7 @@
-"""Hostile inputs generated here (page-tree cycle, broken MediaBoxes, truncated file, flate bomb, blank pages
-(1,000 through the OCR stage, 40 through the whole pipeline), a 100 x 100 inch page): every file is indexed
-or reported in one line, the batch completes, memory stays bounded, blank pages never reach Tesseract,
-and a writer killed with SIGKILL resumes from its last chunk."""
+"""Hostile inputs generated here (page-tree cycle, broken MediaBoxes, truncated file, flate bomb, blank pages:
+1,000 through the OCR stage, 40 through the whole pipeline, a 100 x 100 inch page): every file is indexed or
+reported in one line, the batch completes, memory stays bounded, blank pages never reach Tesseract, and a
+writer killed with SIGKILL resumes from its last chunk."""
 
 from __future__ import annotations
 

@@ -33,18 +33,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_OK, EXIT_SOME_FAILED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: run one subcommand; library errors and wrong arguments become one line on stderr and exit
-    code 2 (argparse's own usage errors also exit 2)."""
-    args = build_parser().parse_args(argv)
+    """Entry point: run one subcommand. Exit codes: 0 ok, 1 some documents (or pages) failed, 2 a usage or
+    environment error (library errors, wrong arguments, an unwritable or full disk: one line on stderr;
+    argparse's own usage errors also exit 2), 130 interrupted (Ctrl-C, start-up included)."""
+    given = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in given if a in COMMANDS), "COMMAND")  # named before the parser is built
     try:
-        return int(args.func(args) or 0)
+        args = build_parser().parse_args(given)
+        command = args.command
+        return int(args.func(args) or EXIT_OK)
     except (ColRetError, ValueError, TypeError) as exc:
-        print(f"colret {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        print(f"colret {command}: error: {one_line(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+    except (OSError, MemoryError) as exc:  # environment: read-only or full disk, no memory
+        print(f"colret {command}: error: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
-        print(f"colret {args.command}: interrupted", file=sys.stderr)
-        return 130
+        print(f"colret {command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (LanceDB and transformers errors span several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 if __name__ == "__main__":

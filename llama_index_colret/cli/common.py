@@ -126,7 +126,9 @@ def store_and_embedder(args: argparse.Namespace) -> tuple[PageStore, Embedder]:
     from ..store.lance import PageStore
 
     store = PageStore.open(args.db, storage_options=storage_options(args))
-    return store, resolve_embedder(args.model, store.model_name, device=args.device)
+    embedder = resolve_embedder(args.model, store.model_name, device=args.device)
+    store.check_model(embedder.model_name, getattr(embedder, "model_id", None))
+    return store, embedder
 
 
 def grounded_from_args(args: argparse.Namespace) -> tuple[list[GroundedHit], Selection]:

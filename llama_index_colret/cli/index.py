@@ -67,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
     exists = PageStore.exists(args.db, options)
     recorded = PageStore.open(args.db, storage_options=options).model_name if exists else None
     embedder = resolve_embedder(args.model, recorded, device=args.device, batch_size=args.batch_size)
-    store = PageStore.open(args.db, model_name=embedder.model_name, dim=embedder.dim, storage_options=options)
+    store = PageStore.open(
+        args.db, model_name=embedder.model_name, dim=embedder.dim, model_id=_model_id(embedder), storage_options=options
+    )
     report = index_pdfs(
         files,
         store,
@@ -97,3 +99,8 @@ def _engine(args: argparse.Namespace) -> dict[str, Any]:
     from ..scale import RayOptions
 
     return {"engine": "ray", "ray": RayOptions(address=args.ray or None, num_actors=args.ray_actors)}
+
+
+def _model_id(embedder: object) -> str | None:
+    """The identity an embedder declares (`embed.identity`), None for one that declares none."""
+    return getattr(embedder, "model_id", None)

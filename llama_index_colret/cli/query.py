@@ -48,8 +48,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the top pages; 0 on success (also when no page matches the filter)."""
     from ..embed.embedder import resolve_embedder
+    from ..embed.identity import model_identity
 
-    store = PageStore.open(args.db, model_name=args.model, storage_options=storage_options(args))
+    store = PageStore.open(
+        args.db,
+        model_name=args.model,
+        model_id=model_identity(args.model) if args.model else None,
+        storage_options=storage_options(args),
+    )
     filters = parse_pairs(args.filter, "--filter") or None
     store.where(filters)  # a bad filter fails before the model loads
     embedder = resolve_embedder(args.model, store.model_name, device=args.device)

@@ -20,7 +20,10 @@ from tqdm.auto import tqdm
 from ..errors import EmbeddingError, ModelLoadError
 from . import DEFAULT_MODEL
 from .families import FAMILIES, FamilyHook
+from .identity import canonical_name, model_identity
 from .types import Embedder, PageEmbedding, QueryEmbedding
+
+MAX_QUERY_CHARS = 4_000  # about 1,000 tokens: far above any question, far below what exhausts memory
 
 
 def pick_device(device: str = "auto") -> torch.device:
@@ -133,13 +136,17 @@ class ColEmbedder:
         model_name: str,
         batch_size: int = 4,
         max_image_tokens: int | None = None,
+        model_id: str | None = None,
     ) -> None:
+        """Wrap a loaded model and processor; ``model_id`` (default: the name) is what an index records to
+        recognise the model (`embed.identity`)."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.model = model
         self.processor = processor
         self.family = family
         self.model_name = model_name
+        self.model_id = model_id or model_name
         self.dim = int(model.config.embedding_dim)
         self.batch_size = batch_size
         self.max_image_tokens = max_image_tokens
@@ -164,10 +171,14 @@ class ColEmbedder:
         torch_device = pick_device(device)
         try:
             model = family.model_class().from_pretrained(name, dtype=pick_dtype(dtype, torch_device))
-        except (OSError, ValueError) as exc:
-            raise ModelLoadError(f"cannot load the weights of model {name!r}: {exc}") from exc
+        except Exception as exc:  # a corrupt safetensors file, a config that disagrees with the weights, ...
+            problem = " ".join(f"{type(exc).__name__}: {exc}".split())
+            raise ModelLoadError(f"cannot load the weights of model {name!r}: {problem}") from exc
         model = model.to(torch_device).eval()
-        return cls(model, processor, family, name, batch_size=batch_size, max_image_tokens=max_image_tokens)
+        return cls(
+            model, processor, family, canonical_name(name), batch_size=batch_size,
+            max_image_tokens=max_image_tokens, model_id=model_identity(name),
+        )  # fmt: skip
 
     @property
     def device(self) -> torch.device:
@@ -214,6 +225,13 @@ class ColEmbedder:
         for k, text in enumerate(texts):
             if not isinstance(text, str):
                 raise EmbeddingError(f"query {k}: expected a string, got {type(text).__name__}")
+            if not text.strip():
+                raise EmbeddingError(f"query {k}: the query is empty")
+            if len(text) > MAX_QUERY_CHARS:
+                raise EmbeddingError(
+                    f"query {k}: {len(text)} characters, the limit is {MAX_QUERY_CHARS} (a 100 KB query took 29 s "
+                    "and 2.4 GB); shorten it"
+                )
         aug_id = self.family.augmentation_token_id(self.processor)
         out: list[QueryEmbedding] = []
         for start in range(0, len(texts), self.batch_size):

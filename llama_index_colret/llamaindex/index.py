@@ -73,7 +73,13 @@ class ColRetIndex:
         exists = PageStore.exists(uri, storage_options)
         recorded = PageStore.open(uri, storage_options=storage_options).model_name if exists else None
         emb = resolve_embedder(emb_arg, recorded)
-        store = PageStore.create(uri, model_name=emb.model_name, dim=int(emb.dim), storage_options=storage_options)
+        store = PageStore.create(
+            uri,
+            model_name=emb.model_name,
+            dim=int(emb.dim),
+            model_id=getattr(emb, "model_id", None),
+            storage_options=storage_options,
+        )
         index = cls(store, emb, callback_manager)
         index.last_report = index_pdfs(
             files, index.store, emb, metadata=metadata, show_progress=show_progress, **index_kwargs
@@ -97,7 +103,13 @@ class ColRetIndex:
 
         store = PageStore.open(uri, storage_options=storage_options)
         emb = resolve_embedder(emb_arg, store.model_name)
-        store = PageStore.open(uri, model_name=emb.model_name, dim=int(emb.dim), storage_options=storage_options)
+        store = PageStore.open(
+            uri,
+            model_name=emb.model_name,
+            dim=int(emb.dim),
+            model_id=getattr(emb, "model_id", None),
+            storage_options=storage_options,
+        )
         return cls(store, emb, callback_manager)
 
     def insert_pdfs(

@@ -286,7 +286,7 @@ class EmbedActor:
     def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
         """The chunk with its embeddings (a stored or failed document passes through) and the model's identity."""
         chunk = embed_chunk(pickle.loads(row["chunk"]), self.embedder, self.batch_pages)
-        identity = (self.embedder.model_name, int(self.embedder.dim))
+        identity = (self.embedder.model_name, getattr(self.embedder, "model_id", None), int(self.embedder.dim))
         return {"index": row["index"], "chunk": pickle.dumps((chunk, identity))}
 
 
@@ -294,12 +294,13 @@ def _results(rows: Any, store: PageStore) -> Iterator[tuple[int, Chunk]]:
     """``(path index, embedded chunk)`` as the actors finish; `IndexMismatchError` when an actor's model is not
     the index's (before anything it embedded is staged)."""
     for row in rows.iter_rows():
-        chunk, (model, dim) = pickle.loads(row["chunk"])
-        if chunk.embeddings and (model, dim) != (store.model_name, store.dim):
-            raise IndexMismatchError(
-                f"{store.uri}: the index holds {store.dim}-d vectors of {store.model_name!r}; "
-                f"a Ray actor loaded {model!r} ({dim}-d)"
-            )
+        chunk, (model, model_id, dim) = pickle.loads(row["chunk"])
+        if chunk.embeddings:
+            store.check_model(model, model_id)  # the same model under any path; other weights are refused
+            if dim != store.dim:
+                raise IndexMismatchError(
+                    f"{store.uri}: the index holds {store.dim}-d vectors; a Ray actor gives {dim}-d"
+                )
         yield int(row["index"]), chunk
 
 

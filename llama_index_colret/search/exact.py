@@ -160,9 +160,7 @@ class ExactSearcher:
         self._row_of = {(d, int(n)): i for i, (d, n) in enumerate(keys_in_order)}
         return cached
 
-    def _score_cached(
-        self, snapshot: PageStore, q: np.ndarray, filters: Filters | None
-    ) -> tuple[PageKeys, np.ndarray]:
+    def _score_cached(self, snapshot: PageStore, q: np.ndarray, filters: Filters | None) -> tuple[PageKeys, np.ndarray]:
         """Score the cached pages (those matching ``filters``): their keys and ``(n_pages,)`` scores."""
         keys, packed = self._load_cache(snapshot)
         if filters is not None:

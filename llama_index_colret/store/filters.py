@@ -100,6 +100,9 @@ def _condition(column: str, dtype: pa.DataType, name: str, op: str, value: Any) 
     return f"{column} {sql_op} {literal(value, dtype, name)}"
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def literal(value: Any, dtype: pa.DataType, name: str) -> str:
     """``value`` as a SQL literal that matches the column type ``dtype``; FilterError when it cannot."""
     if pa.types.is_boolean(dtype):
@@ -111,6 +114,12 @@ def literal(value: Any, dtype: pa.DataType, name: str) -> str:
             raise FilterError(f"field {name!r} is numeric; got {value!r}")
         if isinstance(value, float) and not math.isfinite(value):
             raise FilterError(f"field {name!r}: cannot filter on non-finite number {value!r}")
+        if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+            raise FilterError(f"field {name!r}: {value} is outside the 64-bit integer range")
+        if pa.types.is_integer(dtype) and isinstance(value, float) and not value.is_integer():
+            raise FilterError(f"field {name!r} holds integers; got the fraction {value!r}")
+        if pa.types.is_integer(dtype) and isinstance(value, float):
+            value = int(value)
         return repr(int(value)) if isinstance(value, int) else repr(float(value))
     if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
         if not isinstance(value, str):

@@ -23,10 +23,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from PIL import Image
 
+from ..embed.identity import canonical_name
 from ..embed.types import PageEmbedding
-from ..errors import EmptyIndexError, IndexMismatchError, PageNotFoundError, StoreError
+from ..errors import IndexMismatchError, PageNotFoundError, StoreError
 from ..ingest.page import Page
 from .filters import Filters, build_where, literal
+from .location import connect, empty_index, ensure_not_empty, local_path  # noqa: F401  (ensure_not_empty: re-exported)
 from .packed import KEY_COLUMNS, PackedVectors, PageKeys
 from .records import DocumentInfo, PageRecord
 from .retry import retry_conflicts
@@ -41,7 +43,7 @@ from .schema import (
     metadata_columns,
     read_index_meta,
 )
-from .staging import DocumentWriter
+from .staging import STAGE_PREFIX, DocumentWriter, drop_stale_stages
 
 _SQL_TYPES = {"bool": "BOOLEAN", "int64": "BIGINT", "double": "DOUBLE", "string": "STRING"}
 
@@ -57,6 +59,7 @@ class PageStore:
         meta = read_index_meta(table.schema, uri)
         check_columns(table.schema, uri)
         self.model_name: str = meta["model_name"]
+        self.model_id: str | None = meta.get("model_id")  # None in indexes written before model identity
         self.dim: int = int(meta["dim"])
 
     # -- opening ------------------------------------------------------------------------------
@@ -68,51 +71,74 @@ class PageStore:
         *,
         model_name: str | None = None,
         dim: int | None = None,
+        model_id: str | None = None,
         storage_options: Mapping[str, str] | None = None,
         read_consistency_interval: timedelta | None = timedelta(0),
     ) -> PageStore:
         """Open the index at ``uri``; create it when absent and both ``model_name`` and ``dim`` are given.
 
-        A ``model_name`` or ``dim`` that disagrees with the recorded one is an `IndexMismatchError`.
+        A model (``model_id``, else ``model_name``: `check_model`) or ``dim`` that disagrees with the recorded one
+        is an `IndexMismatchError`.
         ``storage_options`` go to LanceDB (object storage); ``read_consistency_interval`` is how stale a read may
         be: 0 checks for a newer version before every read (readers see other processes' writes at once),
         None never does (the version opened, fewest object-store requests).
         """
         uri = str(uri)
         reading = model_name is None or dim is None
-        local = _local_path(uri, refuse_file=True)
+        local = local_path(uri, refuse_file=True)
         if local is not None and reading and not local.is_dir():  # reading never creates the folder
             raise empty_index(uri)
-        db = _connect(uri, storage_options, read_consistency_interval)
+        db = connect(uri, storage_options, read_consistency_interval)
         if TABLE_NAME not in db.list_tables().tables:
             if reading:
                 raise empty_index(uri)
-            db.create_table(TABLE_NAME, schema=build_schema(dim, model_name), exist_ok=True)
+            db.create_table(TABLE_NAME, schema=build_schema(dim, model_name, model_id), exist_ok=True)
         store = cls(uri, db.open_table(TABLE_NAME), db)
-        if model_name is not None and model_name != store.model_name:
-            raise IndexMismatchError(
-                f"{uri}: the index was built with model {store.model_name!r}, not {model_name!r}; "
-                "query it with the same model or index into another directory"
-            )
+        if model_name is not None or model_id is not None:
+            store.check_model(model_name or "", model_id)
         if dim is not None and dim != store.dim:
             raise IndexMismatchError(f"{uri}: the index holds {store.dim}-d vectors, the model gives {dim}-d")
         return store
 
     @classmethod
     def create(
-        cls, uri: str | Path, *, model_name: str, dim: int, storage_options: Mapping[str, str] | None = None
+        cls,
+        uri: str | Path,
+        *,
+        model_name: str,
+        dim: int,
+        model_id: str | None = None,
+        storage_options: Mapping[str, str] | None = None,
     ) -> PageStore:
         """Create the index at ``uri`` (or open it when it exists for the same model and dim)."""
-        return cls.open(uri, model_name=model_name, dim=dim, storage_options=storage_options)
+        return cls.open(uri, model_name=model_name, dim=dim, model_id=model_id, storage_options=storage_options)
+
+    def check_model(self, model_name: str, model_id: str | None = None) -> None:
+        """IndexMismatchError unless the model is the one recorded: the same identity when both are known (any
+        path to the same folder; other weights in the same folder are refused), else the same canonical name
+        (indexes written before model identity)."""
+        if model_id is not None and self.model_id is not None:
+            if model_id == self.model_id:
+                return
+            raise IndexMismatchError(
+                f"{self.uri}: the index was built with model {self.model_name!r} ({self.model_id}); "
+                f"{model_name or model_id!r} is another model ({model_id}): its config or weights differ. Query it "
+                "with the same model or index into another directory"
+            )
+        if model_name and canonical_name(model_name) != canonical_name(self.model_name):
+            raise IndexMismatchError(
+                f"{self.uri}: the index was built with model {self.model_name!r}, not {model_name!r}; "
+                "query it with the same model or index into another directory"
+            )
 
     @staticmethod
     def exists(uri: str | Path, storage_options: Mapping[str, str] | None = None) -> bool:
         """Whether ``uri`` holds a colret index (a missing local folder is not created to find out); StoreError
         when ``uri`` is a file."""
-        local = _local_path(str(uri), refuse_file=True)
+        local = local_path(str(uri), refuse_file=True)
         if local is not None and not local.is_dir():
             return False
-        return TABLE_NAME in _connect(str(uri), storage_options, None).list_tables().tables
+        return TABLE_NAME in connect(str(uri), storage_options, None).list_tables().tables
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -230,8 +256,13 @@ class PageStore:
 
     def optimize(self, *, cleanup_older_than: timedelta | None = None) -> None:
         """Compact the table's files and bring the full-text index up to date; with ``cleanup_older_than``,
-        also delete versions older than that (``timedelta(0)``: keep only the latest, reclaiming disk)."""
+        also delete versions older than that (``timedelta(0)``: keep only the latest, reclaiming disk). Drops the
+        stage tables a writer killed between publishing and cleaning up left behind."""
         retry_conflicts(lambda: self._table.optimize(cleanup_older_than=cleanup_older_than))
+        tables = self._connection().list_tables().tables
+        if any(t.startswith(STAGE_PREFIX) for t in tables):  # stages of published documents whose writer died
+            stored = set(self._select(["content_hash"], None, None).column("content_hash").to_pylist())
+            drop_stale_stages(self._connection(), stored, tables)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -360,33 +391,3 @@ class PageStore:
             from lancedb.index import FTS
 
             self._table.create_index("text", config=FTS())
-
-
-def ensure_not_empty(store: PageStore) -> None:
-    """Raise `empty_index` naming the URI when the index holds no pages."""
-    if store.count() == 0:
-        raise empty_index(store.uri)
-
-
-def empty_index(uri: str) -> EmptyIndexError:
-    """The one error for an index without pages (absent or empty), saying how to fill it."""
-    return EmptyIndexError(
-        f"{uri}: no colret index here or it has no pages; add PDFs with `colret index PDF... --db {uri}`"
-    )
-
-
-def _connect(uri: str, storage_options: Mapping[str, str] | None, read_consistency_interval: timedelta | None) -> Any:
-    """A LanceDB connection; options are strings as LanceDB wants them (``allow_http=True`` -> ``"true"``)."""
-    options = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in (storage_options or {}).items()}
-    return lancedb.connect(uri, storage_options=options or None, read_consistency_interval=read_consistency_interval)
-
-
-def _local_path(uri: str, refuse_file: bool = False) -> Path | None:
-    """``uri`` as a local path, or None for a remote LanceDB URI (``s3://``, ``db://``, ...); with
-    ``refuse_file``, StoreError when the path is a file (an index is a directory)."""
-    if "://" in uri and not uri.startswith("file://"):
-        return None
-    path = Path(uri.removeprefix("file://"))
-    if refuse_file and path.is_file():
-        raise StoreError(f"{uri}: is a file, not an index directory; give a directory or a LanceDB URI")
-    return path

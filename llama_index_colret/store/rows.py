@@ -56,11 +56,15 @@ def promoted_metadata(metadata: Mapping[str, Any], where: str) -> dict[str, Any]
         metadata_json(dict(metadata))
     except (TypeError, ValueError) as exc:
         raise StoreError(f"{where}: metadata is not JSON-serialisable: {exc}") from exc
-    return {
+    promoted = {
         k: v
         for k, v in metadata.items()
         if isinstance(k, str) and METADATA_KEY_RE.match(k) and metadata_arrow_type(v) is not None
     }
+    for k, v in promoted.items():
+        if isinstance(v, int) and not isinstance(v, bool) and not -(2**63) <= v < 2**63:
+            raise StoreError(f"{where}: metadata {k}={v} is outside the 64-bit integer range; give it as text")
+    return promoted
 
 
 def page_records(

@@ -39,14 +39,16 @@ ZERO_NORM = 1e-6  # a vector shorter than this is "zero": it would vanish from c
 FILTERABLE_CORE = tuple(c.name for _, c in PAGE_COLUMNS if c.filterable)
 
 
-def build_schema(dim: int, model_name: str) -> pa.Schema:
+def build_schema(dim: int, model_name: str, model_id: str | None = None) -> pa.Schema:
     """The table schema (the columns `PageRecord` declares) for ``dim``-d vectors of ``model_name``, with the
-    index metadata."""
+    index metadata (``model_id``: the model's identity, `embed.identity`; indexes before it have none)."""
     if dim <= 0:
         raise ValueError(f"vector dim must be positive, got {dim}")
     multivector = pa.list_(pa.list_(pa.float16(), dim))
     fields = [pa.field(c.name, c.type or multivector, nullable=c.nullable) for _, c in PAGE_COLUMNS]
     meta = {"format_version": FORMAT_VERSION, "model_name": model_name, "dim": dim, "image_format": IMAGE_FORMAT}
+    if model_id is not None:
+        meta["model_id"] = model_id
     return pa.schema(fields, metadata={META_KEY: json.dumps(meta).encode()})
 
 

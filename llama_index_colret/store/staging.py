@@ -222,4 +222,3 @@ def drop_stale_stages(db: Any, content_hashes: set[str], tables: Sequence[str]) 
             db.drop_table(name, ignore_missing=True)
             dropped += 1
     return dropped
-

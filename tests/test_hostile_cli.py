@@ -1,0 +1,99 @@
+"""Bad environment and bad values give one line naming the file or value, and the documented exit codes:
+0 ok, 1 some documents failed, 2 usage or environment error, 130 interrupted."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from llama_index_colret.cli import main
+from llama_index_colret.embed.embedder import MAX_QUERY_CHARS, ColEmbedder
+from llama_index_colret.errors import EmbeddingError, FilterError
+from llama_index_colret.store.lance import PageStore
+from llama_index_colret.testing.pdfgen import PageSpec, make_pdf, sample_paragraphs
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+
+
+@pytest.fixture(scope="module")
+def pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli-hostile") / "a.pdf"
+    make_pdf(path, [PageSpec(paragraphs=sample_paragraphs(1, seed=4))])
+    return path
+
+
+def _one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    lines = [line for line in capsys.readouterr().err.splitlines() if "error" in line or "failed" in line]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_db_under_a_file_is_one_line_and_exit_2(tmp_path: Path, pdf: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "file.txt").write_text("x")
+    assert main(["index", str(pdf), "--db", str(tmp_path / "file.txt" / "db"), "--no-progress"]) == 2
+    assert "file.txt is a file" in _one_error_line(capsys)
+
+
+def test_metadata_beyond_int64_fails_the_document_and_adds_no_column(
+    tmp_path: Path, pdf: Path, tiny_model_dir: Callable[[str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, model = str(tmp_path / "db"), str(tiny_model_dir("colqwen2"))
+    args = ["index", str(pdf), "--db", db, "--model", model, "--no-progress", "--dpi", "50"]
+    assert main([*args, "--meta", "big=99999999999999999999"]) == 1
+    assert "big=99999999999999999999 is outside the 64-bit integer range" in _one_error_line(capsys)
+    assert "m_big" not in PageStore.open(db).schema.names
+    assert main([*args, "--meta", "big=7"]) == 0
+    capsys.readouterr()
+    store = PageStore.open(db)
+    with pytest.raises(FilterError, match="outside the 64-bit integer range"):
+        store.count({"big": 2**70})
+    with pytest.raises(FilterError, match="holds integers"):
+        store.count({"big": 7.5})
+    assert store.count({"big": 7.0}) == 1
+
+
+def test_empty_and_overlong_queries_are_refused(tiny_model_dir: Callable[[str], Path]) -> None:
+    embedder = ColEmbedder.from_pretrained(tiny_model_dir("colqwen2"))
+    with pytest.raises(EmbeddingError, match="query 1: the query is empty"):
+        embedder.embed_queries(["fine", "  "])
+    with pytest.raises(EmbeddingError, match=f"the limit is {MAX_QUERY_CHARS}"):
+        embedder.embed_queries(["word " * 20_000])
+    assert len(embedder.embed_queries(["x" * MAX_QUERY_CHARS])) == 1
+
+
+def test_corrupt_weights_are_one_line_and_exit_2(
+    tmp_path: Path, pdf: Path, tiny_model_dir: Callable[[str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = Path(shutil.copytree(tiny_model_dir("colqwen2"), tmp_path / "model"))
+    for f in model.glob("*.safetensors"):
+        f.write_bytes(f.read_bytes()[:100])
+    code = main(["index", str(pdf), "--db", str(tmp_path / "db"), "--model", str(model), "--no-progress"])
+    assert code == 2
+    assert "cannot load the weights of model" in _one_error_line(capsys)
+
+
+def test_ctrl_c_exits_130_with_one_line(tmp_path: Path, pdf: Path, tiny_model_dir: Callable[[str], Path]) -> None:
+    cli = "import sys; from llama_index_colret.cli import main; sys.exit(main())"
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(30):
+        shutil.copy(pdf, folder / f"{i}.pdf")
+        with open(folder / f"{i}.pdf", "ab") as fh:
+            fh.write(b"%" + str(i).encode())  # 30 distinct files: the run outlasts the signal
+    cmd = [sys.executable, "-c", cli, "index", str(folder), "--db", str(tmp_path / "db"),
+           "--model", str(tiny_model_dir("colqwen2")), "--no-progress"]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "colret index: interrupted"
