@@ -102,14 +102,14 @@ class Line:
     row: int = 0  # index of the row (shared baseline) the line was cut from
 
     def __post_init__(self) -> None:
-        self.x0 = min(w.x0 for w in self.words)
-        self.y0 = min(w.y0 for w in self.words)
-        self.x1 = max(w.x1 for w in self.words)
-        self.y1 = max(w.y1 for w in self.words)
-        self.h = median(w.h for w in self.words)
+        words = self.words
+        self.x0, self.y0 = min(w.x0 for w in words), min(w.y0 for w in words)
+        self.x1, self.y1 = max(w.x1 for w in words), max(w.y1 for w in words)
+        self.h = median(w.h for w in words)
         self.box = Box(self.x0, self.y0, self.x1, self.y1)
-        inks = [Box(*w.ink) if w.ink else Box(w.x0, w.y0, w.x1, w.y1) for w in self.words]
-        self.ink = Box.around(inks)
+        inks = [w.ink or (w.x0, w.y0, w.x1, w.y1) for w in words]  # (x0, y0, x1, y1) each
+        self.ink = Box(min(b[0] for b in inks), min(b[1] for b in inks), max(b[2] for b in inks),
+                       max(b[3] for b in inks))  # fmt: skip
 
     @property
     def text(self) -> str:
@@ -170,23 +170,30 @@ def starts_with_marker(line: Line) -> bool:
 
 def group_lines(words: Sequence[Word], v_rules: Sequence[Box] = ()) -> list[Line]:
     """Words -> lines: rows by vertical centre, cut at wide gaps and at vertical rules (a list marker set
-    apart from its text stays with it); top to bottom."""
+    apart from its text stays with it); top to bottom. Centres and heights are computed once per word."""
     rows: list[list[Word]] = []
+    row_cy = row_h = 0.0  # centre and height of the current row's first word
     for w in sorted(words, key=lambda w: (w.cy, w.x0)):
-        if rows and abs(w.cy - rows[-1][0].cy) <= ROW_TOL * max(w.h, rows[-1][0].h):
+        cy, h = w.cy, w.h
+        if rows and abs(cy - row_cy) <= ROW_TOL * max(h, row_h):
             rows[-1].append(w)
         else:
             rows.append([w])
+            row_cy, row_h = cy, h
     lines: list[Line] = []
     for r, row in enumerate(rows):
         row.sort(key=lambda w: w.x0)
+        heights = [w.h for w in row]
+        lo, hi = min(w.y0 for w in row), max(w.y1 for w in row)
+        rules = [b for b in v_rules if b.y1 >= lo and b.y0 <= hi]  # the only rules that can cut this row
         current = [row[0]]
-        for prev, w in zip(row, row[1:], strict=False):
-            gap, h = w.x0 - prev.x1, max(prev.h, w.h)
+        for k in range(1, len(row)):
+            prev, w = row[k - 1], row[k]
+            gap, h = w.x0 - prev.x1, max(heights[k - 1], heights[k])
             marker = (
                 len(current) == 1 and (is_marker(prev.text) or prev.text in LOOSE_BULLETS) and gap <= MARKER_GAP * h
             )
-            if (gap > LINE_GAP * h and not marker) or _rule_between(prev, w, v_rules):
+            if (gap > LINE_GAP * h and not marker) or (rules and _rule_between(prev, w, rules)):
                 lines.append(Line(current, r))
                 current = [w]
             else:
@@ -306,10 +313,10 @@ def split_paragraphs(block: Block) -> list[Block]:
     """Cut a block where a new paragraph starts without a vertical gap (see `_starts_paragraph`). A hanging
     indent (the line before runs to, or near, the right edge: ragged-right text) and wrapped lines stay."""
     parts = [Block([block.lines[0]])]
-    lines = block.lines
+    lines, box = block.lines, block.box
     for i in range(1, len(lines)):
         nxt = lines[i + 1] if i + 1 < len(lines) else None
-        if _starts_paragraph(block.box, parts[-1], lines[i], nxt):
+        if _starts_paragraph(box, parts[-1], lines[i], nxt):
             parts.append(Block([lines[i]]))
         else:
             parts[-1].lines.append(lines[i])

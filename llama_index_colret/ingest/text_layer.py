@@ -88,7 +88,6 @@ _NAME = ctypes.create_string_buffer(256)
 # private-use code points that symbol fonts draw as bullets (Symbol's bullet; Wingdings' squares, arrowheads
 # and check mark): region text reads them as "•", like bullets coded as controls. Private-use letters
 # (Symbol's Greek, Wingdings' 'l', 'n', 'q') stay: they are the same code points in both fonts.
-_NO_BOX = (0.0, 0.0, 0.0, 0.0)
 PUA_BULLETS = [0xF0B7, 0xF0A7, 0xF0A8, 0xF0D8, 0xF0E8, 0xF0FC]
 
 
@@ -118,40 +117,52 @@ def _codes(raw: pdfium_c.FPDF_TEXTPAGE, n: int) -> list[int]:
     return [pdfium_c.FPDFText_GetUnicode(raw, i) for i in range(n)]
 
 
+def _by_address(fn: ctypes._CFuncPtr, *argtypes: type) -> ctypes._CFuncPtr:
+    """The same C function as ``fn`` with new argument types: pypdfium2's prototypes take typed pointers,
+    so writing into one buffer at per-character offsets would need one ctypes object per pointer; with
+    ``c_void_p`` arguments a plain integer address does."""
+    return ctypes.CFUNCTYPE(fn.restype, *argtypes)(ctypes.cast(fn, ctypes.c_void_p).value)
+
+
+_P = ctypes.c_void_p
+_CHAR_BOX = _by_address(pdfium_c.FPDFText_GetCharBox, _P, ctypes.c_int, _P, _P, _P, _P)
+_LOOSE_BOX = _by_address(pdfium_c.FPDFText_GetLooseCharBox, _P, ctypes.c_int, _P)
+
+
 def read_chars(textpage: pdfium.PdfTextPage) -> Chars:
     """Every character with its loose and tight boxes (user space); spaces and empty controls as `SPACE`.
 
     A control character drawn with a real glyph (symbol-font bullets whose Unicode reads U+0002) and a
-    private-use bullet glyph of a symbol font (`PUA_BULLETS`) read as "•". Spaces skip the box calls, loose
-    boxes go straight into a ctypes array; the font style is read once per word (at its first character)."""
-    raw = textpage.raw
-    n = pdfium_c.FPDFText_CountChars(raw)
-    codes, styles, tight = [SPACE] * n, [0] * n, [_NO_BOX] * n
-    loose = (pdfium_c.FS_RECTF * n)()  # (n,) left, top, right, bottom (float32); zero for spaces
-    get_box, get_loose, ref = pdfium_c.FPDFText_GetCharBox, pdfium_c.FPDFText_GetLooseCharBox, ctypes.byref
-    sides = [ctypes.c_double() for _ in range(4)]  # left, right, bottom, top
-    refs = [ref(v) for v in sides]
-    left, right, bottom, top = sides
+    private-use bullet glyph of a symbol font (`PUA_BULLETS`) read as "•". Spaces skip the box calls; boxes
+    are written by pdfium straight into two arrays; the font style is read once per word (first character)."""
+    n = pdfium_c.FPDFText_CountChars(textpage.raw)
+    raw = ctypes.cast(textpage.raw, ctypes.c_void_p).value
+    codes, styles = [SPACE] * n, [0] * n
+    tight = np.zeros((n, 4), dtype=np.float64)  # (n, 4) left, right, bottom, top, as FPDFText_GetCharBox writes
+    loose = np.zeros((n, 4), dtype=np.float32)  # (n, 4) left, top, right, bottom (FS_RECTF)
+    t_at, l_at = tight.ctypes.data, loose.ctypes.data
     style, word_start, cache = 0, True, {}
-    for i, u in enumerate(_codes(raw, n)):
+    for i, u in enumerate(_codes(textpage.raw, n)):
         if u in _SPACES or u in (0xFFFD, 0xFFFE, 0xFFFF):
             word_start = True
             continue
-        get_box(raw, i, *refs)
+        o = t_at + 32 * i
+        _CHAR_BOX(raw, i, o, o + 8, o + 16, o + 24)
         if u < 0x20:  # a control character: a bullet when drawn with a glyph, else a space
-            if not (right.value > left.value and top.value > bottom.value):
+            left, right, bottom, top = tight[i]
+            if not (right > left and top > bottom):
+                tight[i] = 0.0
                 word_start = True
                 continue
             u = 0x2022
         if word_start:
             style, word_start = _style(textpage, i, cache), False
-        get_loose(raw, i, ref(loose[i]))
-        codes[i], styles[i], tight[i] = u, style, (left.value, bottom.value, right.value, top.value)
-    t = np.array(tight, dtype=np.float64).reshape(n, 4)  # (n, 4) left, bottom, right, top
-    lo = np.frombuffer(loose, dtype=np.float32).reshape(n, 4)[:, [0, 3, 2, 1]].astype(np.float64)  # (n, 4) same
+        _LOOSE_BOX(raw, i, l_at + 16 * i)
+        codes[i], styles[i] = u, style
     c = np.array(codes, dtype=np.int64)  # (n,)
     c[np.isin(c, PUA_BULLETS)] = 0x2022
-    return Chars(c, lo, t, np.array(styles, dtype=np.int64))
+    return Chars(c, loose[:, [0, 3, 2, 1]].astype(np.float64), tight[:, [0, 2, 1, 3]],  # (n, 4) left, bottom,
+                 np.array(styles, dtype=np.int64))  # right, top  # fmt: skip
 
 
 def _path_edges(obj: pdfium.PdfObject) -> list[tuple[float, float, float, float]]:
