@@ -132,8 +132,9 @@ _LOOSE_BOX = _by_address(pdfium_c.FPDFText_GetLooseCharBox, _P, ctypes.c_int, _P
 def read_chars(textpage: pdfium.PdfTextPage) -> Chars:
     """Every character with its loose and tight boxes (user space); spaces and empty controls as `SPACE`.
 
-    A control character drawn with a real glyph (symbol-font bullets whose Unicode reads U+0002) and a
-    private-use bullet glyph of a symbol font (`PUA_BULLETS`) read as "•". Spaces skip the box calls; boxes
+    A control character drawn with a real glyph reads as "-" inside a word (pdfium codes a hyphen that ends a
+    line as U+0002) and as "•" where a word starts (symbol-font bullets whose Unicode reads U+0002), and so
+    does a private-use bullet glyph of a symbol font (`PUA_BULLETS`). Spaces skip the box calls; boxes
     are written by pdfium straight into two arrays; the font style is read once per word (first character)."""
     n = pdfium_c.FPDFText_CountChars(textpage.raw)
     raw = ctypes.cast(textpage.raw, ctypes.c_void_p).value
@@ -148,13 +149,13 @@ def read_chars(textpage: pdfium.PdfTextPage) -> Chars:
             continue
         o = t_at + 32 * i
         _CHAR_BOX(raw, i, o, o + 8, o + 16, o + 24)
-        if u < 0x20:  # a control character: a bullet when drawn with a glyph, else a space
+        if u < 0x20:  # a control character drawn with a glyph: a hyphen inside a word, else a bullet
             left, right, bottom, top = tight[i]
             if not (right > left and top > bottom):
                 tight[i] = 0.0
                 word_start = True
                 continue
-            u = 0x2022
+            u = 0x2022 if word_start else 0x2D
         if word_start:
             style, word_start = _style(textpage, i, cache), False
         _LOOSE_BOX(raw, i, l_at + 16 * i)
