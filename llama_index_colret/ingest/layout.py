@@ -16,6 +16,7 @@ every threshold is relative to the local line height, so the same rules serve bo
   (bullets, dashes, "1.", "2)", "(a)", circled numbers, symbol-font glyphs), or the end of a bold or italic
   run-in heading.
 - A list marker set apart from its text (its own text object, past a line gap) is joined to the text.
+- A running footer or header (a row of short fields with no text near it) is one line, whatever its gaps.
 - Words keep two boxes: the loose one (font ascent/descent) drives grouping, the ink one (tight glyph
   boxes) is what regions report. Right-to-left words read right to left within a line.
 
@@ -40,8 +41,12 @@ from .thresholds import (
     LINE_OVERLAP,
     MARKER_GAP,
     MAX_USUAL_GAP,
+    MAX_WORDS_PER_CELL,
     PARA_EXTRA,
     ROW_TOL,
+    RUNNING_CLEAR,
+    RUNNING_FIELDS,
+    RUNNING_GAP,
     SHORT_FRACTION,
     SHORT_LINE,
     SHORT_WORDS,
@@ -206,6 +211,31 @@ def _rule_between(a: Word, b: Word, v_rules: Sequence[Box]) -> bool:
     """Whether a vertical ruling line separates two words of one row."""
     cy = (a.cy + b.cy) / 2
     return any(a.x1 - 0.5 <= (r.x0 + r.x1) / 2 <= b.x0 + 0.5 and r.y0 <= cy <= r.y1 for r in v_rules)
+
+
+def join_running_rows(lines: Sequence[Line]) -> list[Line]:
+    """Lines with each running footer or header row made one line: at least `RUNNING_FIELDS` lines of at
+    most `MAX_WORDS_PER_CELL` words, at most `RUNNING_GAP` heights apart, with no other text within
+    `RUNNING_CLEAR` heights above or below (fragments under half its height, such as margin marks, do not
+    count). Its fields sit further apart than a word space, so words -> lines cut it into pieces."""
+    by_row: dict[int, list[Line]] = {}
+    for ln in lines:
+        by_row.setdefault(ln.row, []).append(ln)
+    out = list(lines)
+    for row in by_row.values():
+        if len(row) < RUNNING_FIELDS or not all(len(ln.words) <= MAX_WORDS_PER_CELL for ln in row):
+            continue
+        row.sort(key=lambda ln: ln.x0)
+        h = median(ln.h for ln in row)
+        if any(b.x0 - a.x1 > RUNNING_GAP * h for a, b in zip(row, row[1:], strict=False)):
+            continue
+        box = Box.around(row)
+        near = [ln for ln in lines if ln.row != row[0].row and ln.h >= h / 2 and _x_overlap(ln.box, box) > 0
+                and ln.y0 < box.y1 + RUNNING_CLEAR * h and ln.y1 > box.y0 - RUNNING_CLEAR * h]  # fmt: skip
+        if not near:
+            ids = {id(ln) for ln in row}
+            out = [ln for ln in out if id(ln) not in ids] + [Line([w for ln in row for w in ln.words], row[0].row)]
+    return out
 
 
 def typical_height(lines: Sequence[Line]) -> float:

@@ -15,7 +15,18 @@ from collections.abc import Sequence
 
 from ..geometry import BBox
 from .figures import CAPTION_RE, Figure, absorb_labels, image_figures, vector_figures
-from .layout import Block, Box, Line, Word, group_blocks, group_lines, paragraph_gap, typical_height, xy_cut
+from .layout import (
+    Block,
+    Box,
+    Line,
+    Word,
+    group_blocks,
+    group_lines,
+    join_running_rows,
+    paragraph_gap,
+    typical_height,
+    xy_cut,
+)
 from .page import Region, RegionSource
 from .tables import Table, find_aligned_tables, find_ruled_tables
 from .thresholds import (
@@ -72,6 +83,7 @@ def _order(words: Sequence[Word], rules: Sequence[Box], images: Sequence[Box], d
     lines = group_lines(words, split_rules(rules, min_length=MIN_RULE_LENGTH)[1])
     h = typical_height(lines)
     tables, free = _tables(lines, rules, h)
+    free = join_running_rows(free)
     figures = image_figures(images, h, width, height)
     figures += vector_figures(drawings, rules, free, [t.box for t in tables if t.ruled], h, width, height)
     taken = absorb_labels(figures, free, h)
