@@ -24,3 +24,9 @@ def test_private_use_bullets_and_line_end_hyphens_read_as_printed(tmp_path) -> N
     text = " ".join(r.text for r in load_pdf(path, ocr="never")[0].regions_at("block"))
     assert text.count("• ") == 3 and "\uf0b7" not in text
     assert "signifi- cant" in text and "measure- ment" in text
+
+
+def test_tick_labels_of_plots_side_by_side_are_no_table(tmp_path) -> None:
+    path, _ = BUILDERS["twin_plots"](tmp_path / "twin_plots.pdf")
+    blocks = load_pdf(path, ocr="never")[0].regions_at("block")
+    assert [b.kind for b in blocks] == ["text", "figure", "figure", "text", "text"]
