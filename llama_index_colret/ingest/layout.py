@@ -4,7 +4,8 @@ Input boxes are in any isotropic unit (PDF points or pixels) with a top-left ori
 every threshold is relative to the local line height, so the same rules serve both paths.
 
 - Words -> lines: words whose vertical centres agree (within 0.4 of the height) form a row; a row is cut
-  into separate lines at horizontal gaps wider than `LINE_GAP` x the height or at a vertical ruling line,
+  into separate lines at horizontal gaps wider than `LINE_GAP` x the height (more in loosely justified rows,
+  where a sentence space stretches past it, see `_cut_gap`) or at a vertical ruling line,
   so two columns (or two table cells) on the same baseline never merge.
 - Reading order: recursive XY-cut over lines and atomic items (tables, figures). Vertical cuts (column
   gutters) are preferred; horizontal bands that share a gutter are merged first, so columns whose paragraph
@@ -40,6 +41,7 @@ from .thresholds import (
     LINE_GAP,
     LINE_OVERLAP,
     MARKER_GAP,
+    MAX_LINE_GAP,
     MAX_USUAL_GAP,
     MAX_WORDS_PER_CELL,
     PARA_EXTRA,
@@ -47,6 +49,7 @@ from .thresholds import (
     RUNNING_CLEAR,
     RUNNING_FIELDS,
     RUNNING_GAP,
+    SENTENCE_SPACE,
     SHORT_FRACTION,
     SHORT_LINE,
     SHORT_WORDS,
@@ -189,6 +192,7 @@ def group_lines(words: Sequence[Word], v_rules: Sequence[Box] = ()) -> list[Line
     for r, row in enumerate(rows):
         row.sort(key=lambda w: w.x0)
         heights = [w.h for w in row]
+        limit = _cut_gap([(row[k].x0 - row[k - 1].x1) / max(heights[k - 1], heights[k]) for k in range(1, len(row))])
         lo, hi = min(w.y0 for w in row), max(w.y1 for w in row)
         rules = [b for b in v_rules if b.y1 >= lo and b.y0 <= hi]  # the only rules that can cut this row
         current = [row[0]]
@@ -198,13 +202,23 @@ def group_lines(words: Sequence[Word], v_rules: Sequence[Box] = ()) -> list[Line
             marker = (
                 len(current) == 1 and (is_marker(prev.text) or prev.text in LOOSE_BULLETS) and gap <= MARKER_GAP * h
             )
-            if (gap > LINE_GAP * h and not marker) or (rules and _rule_between(prev, w, rules)):
+            if (gap > limit * h and not marker) or (rules and _rule_between(prev, w, rules)):
                 lines.append(Line(current, r))
                 current = [w]
             else:
                 current.append(w)
         lines.append(Line(current, r))
     return lines
+
+
+def _cut_gap(gaps: list[float]) -> float:
+    """The gap (in heights) above which a row is cut into lines: `LINE_GAP`, or in a row whose word spaces
+    are stretched (justified text) up to `SENTENCE_SPACE` of its median word space, never over `MAX_LINE_GAP`:
+    a sentence space in a loosely justified line is no gutter."""
+    spaces = [g for g in gaps if 0 < g <= LINE_GAP]
+    if len(spaces) < 3:
+        return LINE_GAP
+    return min(max(LINE_GAP, SENTENCE_SPACE * median(spaces)), MAX_LINE_GAP)
 
 
 def _rule_between(a: Word, b: Word, v_rules: Sequence[Box]) -> bool:
