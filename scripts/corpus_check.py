@@ -6,8 +6,12 @@ tokens of one label only; totals close the run.
 
 Usage: ``python scripts/corpus_check.py DIR [DIR ...] [--password NAME=PW ...] [--draw OUTDIR]``
 (``--draw`` saves the first two pages of each file with their block boxes drawn: red text, blue tables,
-green figures). DocBank labels are weak (all paragraph tokens of a page share one label), so an element
-here is a connected run of same-label tokens, cut where a line starts with a first-line indent.
+green figures, and for a DocBank page its labelled elements in thin orange). DocBank labels are weak (all
+paragraph tokens of a page share one label), so `elements` rebuilds what a person would box: each outermost
+``##LTFigure##`` box is a figure (the tokens inside it, tick labels and legends, are part of it); per label,
+tokens connected on a line or across adjacent lines (a table or a display equation across its gaps, running
+text across its own median line gap, so double-spaced lines stay one paragraph), cut into paragraphs at
+first-line indents and into list items and references at their markers.
 """
 
 from __future__ import annotations
