@@ -7,7 +7,7 @@ engine and with the Ray engine on a local cluster of this machine's cores, pages
 (tiny random ColQwen2 unless ``--model``; the Ray time includes starting the actors and loading their models,
 not starting the cluster).
 
-Usage: ``python benchmarks/ingest.py [--pages 50] [--ocr-pages 50] [--dpi 150]``,
+Usage: ``python benchmarks/ingest.py [--pages 50] [--ocr-pages 50 (0: skip OCR)] [--dpi 150] [--repeat 3]``,
 ``python benchmarks/ingest.py --ray [--docs 8] [--pages-per-doc 4] [--model M] [--actors 1]``
 """
 
@@ -43,15 +43,22 @@ def cpu_seconds() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def text_layer_rate(path: Path, dpi: int) -> tuple[float, float, float]:
-    """(pages/s for regions + render, seconds for regions, seconds for rendering)."""
-    t0 = time.perf_counter()
-    pages = load_pdf(path, dpi=dpi, ocr="never")
-    t1 = time.perf_counter()
-    for _number, _image in iter_page_images(path, [p.number for p in pages], dpi):
-        pass
-    t2 = time.perf_counter()
-    return len(pages) / (t2 - t0), t1 - t0, t2 - t1
+def text_layer_rate(path: Path, dpi: int, repeat: int) -> tuple[float, float, float, float, float]:
+    """Best of ``repeat`` runs, per page: (wall s regions, wall s render, CPU s regions, CPU s render) and the
+    page count. CPU time (`time.process_time`, this process only: both stages run in it) is the figure that
+    other processes on the cores do not inflate."""
+    best = [float("inf")] * 4
+    n = 0
+    for _ in range(repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        pages = load_pdf(path, dpi=dpi, ocr="never")
+        t1, c1 = time.perf_counter(), time.process_time()
+        for _number, _image in iter_page_images(path, [p.number for p in pages], dpi):
+            pass
+        t2, c2 = time.perf_counter(), time.process_time()
+        n = len(pages)
+        best = [min(b, v / n) for b, v in zip(best, (t1 - t0, t2 - t1, c1 - c0, c2 - c1), strict=True)]
+    return best[0], best[1], best[2], best[3], n
 
 
 def ocr_rate(path: Path, dpi: int) -> tuple[float, int]:
@@ -103,6 +110,7 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=50)
     ap.add_argument("--ocr-pages", type=int, default=50)
     ap.add_argument("--dpi", type=int, default=150)
+    ap.add_argument("--repeat", type=int, default=3, help="text-layer runs; the best one counts")
     ap.add_argument("--ray", action="store_true", help="compare the local and Ray engines on full ingest")
     ap.add_argument("--docs", type=int, default=8, help="with --ray: documents")
     ap.add_argument("--pages-per-doc", type=int, default=4, help="with --ray: pages per document")
@@ -119,15 +127,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "text.pdf"
         make_pdf(src, _specs(args.pages))
-        c0 = cpu_seconds()
-        rate, t_regions, t_render = text_layer_rate(src, args.dpi)
-        cpu_text = (cpu_seconds() - c0) / args.pages
+        w_reg, w_ren, c_reg, c_ren, n = text_layer_rate(src, args.dpi, args.repeat)
+        wall_rate, cpu_rate = 1 / (w_reg + w_ren), 1 / (c_reg + c_ren)
         print(
-            f"text layer: {args.pages} pages, {rate:.1f} pages/s (regions {1000 * t_regions / args.pages:.1f} ms/page, "
-            f"render {1000 * t_render / args.pages:.1f} ms/page, CPU {1000 * cpu_text:.1f} ms/page); "
-            f"target {TEXT_TARGET:.0f} pages/s, "
-            f"ratio {rate / TEXT_TARGET:.2f}"
+            f"text layer: {n} pages, best of {args.repeat}: regions {1000 * w_reg:.1f} ms/page wall, "
+            f"{1000 * c_reg:.1f} CPU; render {1000 * w_ren:.1f} ms/page wall, {1000 * c_ren:.1f} CPU; "
+            f"{wall_rate:.1f} pages/s wall, {cpu_rate:.1f} pages/s CPU (one core); target {TEXT_TARGET:.0f} "
+            f"pages/s, ratio {wall_rate / TEXT_TARGET:.2f} wall, {cpu_rate / TEXT_TARGET:.2f} CPU"
         )
+        if args.ocr_pages <= 0:
+            return
         scan_src = Path(tmp) / "ocr_src.pdf"
         make_pdf(scan_src, _specs(args.ocr_pages))
         scan = rasterize_pdf(scan_src, Path(tmp) / "scan.pdf", dpi=args.dpi)

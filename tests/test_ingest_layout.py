@@ -9,6 +9,7 @@ from llama_index_colret.ingest.layout import (
     Word,
     group_blocks,
     group_lines,
+    join_running_rows,
     paragraph_gap,
     split_paragraphs,
     xy_cut,
@@ -79,3 +80,44 @@ def test_bullets_start_paragraphs() -> None:
         line("• Mail: U.S. Department of Transportation", 10, 24),
     )
     assert [p.text[:6] for p in split_paragraphs(b)] == ["Send c", "• Fax:", "• Mail"]
+
+
+def test_running_footer_row_is_one_line() -> None:
+    body = [w for i in range(4) for w in line("plain body text of the page runs on here", 0.0, 12.0 * i)]
+    fields = ["VerDate Sep 2014", "16:21 Aug 05, 2020", "Jkt 250001", "PO 00000", "Frm 00001"]
+    footer, x = [], 0.0
+    for f in fields:  # fields 12 units apart (1.2 heights: more than a line gap, no column gutter)
+        footer += line(f, x, 200.0)
+        x = footer[-1].x1 + 12.0
+    lines = join_running_rows(group_lines(body + footer))
+    assert [ln.text for ln in lines if ln.y0 >= 200.0] == [" ".join(fields)]
+    assert len(lines) == 5
+
+
+def test_row_of_short_lines_near_text_stays_apart() -> None:
+    cells = [w for k, f in enumerate(["north 12", "south 7", "east 3"]) for w in line(f, 60.0 * k, 0.0)]
+    body = line("a line of text directly below the short cells", 0.0, 12.0)
+    lines = join_running_rows(group_lines(cells + body))
+    assert len(lines) == 4
+
+
+def _spaced(texts: list[str], gaps: list[float], h: float = 10.0) -> list[Word]:
+    """One row of words, 6 units per character, with the given gaps (units) between them."""
+    words, x = [], 0.0
+    for k, t in enumerate(texts):
+        words.append(Word(t, x, 0.0, x + 6.0 * len(t), h))
+        x = words[-1].x1 + (gaps[k] if k < len(gaps) else 0.0)
+    return words
+
+
+def test_sentence_space_in_a_loosely_justified_line_is_no_gutter() -> None:
+    # word spaces stretched to 0.5 heights, the sentence space after "there." to 0.87 (ms_astroph_p7)
+    texts = ["plasma", "accumulates", "there.", "However,", "the", "pressure", "does", "not"]
+    lines = group_lines(_spaced(texts, [5.0, 5.0, 8.7, 5.0, 5.0, 5.0, 5.0]))
+    assert [ln.text for ln in lines] == [" ".join(texts)]
+
+
+def test_gutter_stays_a_cut_however_stretched_the_words() -> None:
+    texts = ["left", "column", "text", "here", "right", "column", "text", "here"]
+    lines = group_lines(_spaced(texts, [5.0, 5.0, 5.0, 11.0, 5.0, 5.0, 5.0]))  # a gutter of 1.1 heights
+    assert [ln.text for ln in lines] == ["left column text here", "right column text here"]

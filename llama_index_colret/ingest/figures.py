@@ -106,15 +106,17 @@ def _overlap(a: Box, b: Box) -> float:
 
 
 def absorb_labels(figures: list[Figure], lines: Sequence[Line], h: float) -> set[int]:
-    """Give each figure the short, non-caption lines inside or within `DRAWING_JOIN` of it (growing its box);
-    returns the ids of the lines taken."""
+    """Give each figure the short, non-caption lines inside or within `DRAWING_JOIN` of it, or beside it (within
+    its height) with ink that reaches that close: tick labels left of an axis have their centre further out.
+    Grows the figure's box; returns the ids of the lines taken."""
     taken: set[int] = set()
     for fig in figures:
         grown = Box(fig.box.x0 - DRAWING_JOIN * h, fig.box.y0 - DRAWING_JOIN * h,
                     fig.box.x1 + DRAWING_JOIN * h, fig.box.y1 + DRAWING_JOIN * h)  # fmt: skip
         for ln in lines:
-            cx, cy = (ln.x0 + ln.x1) / 2, (ln.y0 + ln.y1) / 2
-            if id(ln) in taken or not grown.contains_point(cx, cy) or CAPTION_RE.match(ln.text):
+            centre_in = grown.contains_point((ln.x0 + ln.x1) / 2, (ln.y0 + ln.y1) / 2)
+            beside = fig.box.y0 <= ln.y0 and ln.y1 <= fig.box.y1 and _overlap(ln.ink, grown) > 0
+            if id(ln) in taken or not (centre_in or beside) or CAPTION_RE.match(ln.text):
                 continue
             if len(ln.words) <= SHORT_WORDS:
                 fig.lines.append(ln)

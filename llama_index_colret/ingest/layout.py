@@ -4,7 +4,8 @@ Input boxes are in any isotropic unit (PDF points or pixels) with a top-left ori
 every threshold is relative to the local line height, so the same rules serve both paths.
 
 - Words -> lines: words whose vertical centres agree (within 0.4 of the height) form a row; a row is cut
-  into separate lines at horizontal gaps wider than `LINE_GAP` x the height or at a vertical ruling line,
+  into separate lines at horizontal gaps wider than `LINE_GAP` x the height (more in loosely justified rows,
+  where a sentence space stretches past it, see `_cut_gap`) or at a vertical ruling line,
   so two columns (or two table cells) on the same baseline never merge.
 - Reading order: recursive XY-cut over lines and atomic items (tables, figures). Vertical cuts (column
   gutters) are preferred; horizontal bands that share a gutter are merged first, so columns whose paragraph
@@ -16,6 +17,7 @@ every threshold is relative to the local line height, so the same rules serve bo
   (bullets, dashes, "1.", "2)", "(a)", circled numbers, symbol-font glyphs), or the end of a bold or italic
   run-in heading.
 - A list marker set apart from its text (its own text object, past a line gap) is joined to the text.
+- A running footer or header (a row of short fields with no text near it) is one line, whatever its gaps.
 - Words keep two boxes: the loose one (font ascent/descent) drives grouping, the ink one (tight glyph
   boxes) is what regions report. Right-to-left words read right to left within a line.
 
@@ -39,9 +41,15 @@ from .thresholds import (
     LINE_GAP,
     LINE_OVERLAP,
     MARKER_GAP,
+    MAX_LINE_GAP,
     MAX_USUAL_GAP,
+    MAX_WORDS_PER_CELL,
     PARA_EXTRA,
     ROW_TOL,
+    RUNNING_CLEAR,
+    RUNNING_FIELDS,
+    RUNNING_GAP,
+    SENTENCE_SPACE,
     SHORT_FRACTION,
     SHORT_LINE,
     SHORT_WORDS,
@@ -102,14 +110,14 @@ class Line:
     row: int = 0  # index of the row (shared baseline) the line was cut from
 
     def __post_init__(self) -> None:
-        self.x0 = min(w.x0 for w in self.words)
-        self.y0 = min(w.y0 for w in self.words)
-        self.x1 = max(w.x1 for w in self.words)
-        self.y1 = max(w.y1 for w in self.words)
-        self.h = median(w.h for w in self.words)
+        words = self.words
+        self.x0, self.y0 = min(w.x0 for w in words), min(w.y0 for w in words)
+        self.x1, self.y1 = max(w.x1 for w in words), max(w.y1 for w in words)
+        self.h = median(w.h for w in words)
         self.box = Box(self.x0, self.y0, self.x1, self.y1)
-        inks = [Box(*w.ink) if w.ink else Box(w.x0, w.y0, w.x1, w.y1) for w in self.words]
-        self.ink = Box.around(inks)
+        inks = [w.ink or (w.x0, w.y0, w.x1, w.y1) for w in words]  # (x0, y0, x1, y1) each
+        self.ink = Box(min(b[0] for b in inks), min(b[1] for b in inks), max(b[2] for b in inks),
+                       max(b[3] for b in inks))  # fmt: skip
 
     @property
     def text(self) -> str:
@@ -170,23 +178,31 @@ def starts_with_marker(line: Line) -> bool:
 
 def group_lines(words: Sequence[Word], v_rules: Sequence[Box] = ()) -> list[Line]:
     """Words -> lines: rows by vertical centre, cut at wide gaps and at vertical rules (a list marker set
-    apart from its text stays with it); top to bottom."""
+    apart from its text stays with it); top to bottom. Centres and heights are computed once per word."""
     rows: list[list[Word]] = []
+    row_cy = row_h = 0.0  # centre and height of the current row's first word
     for w in sorted(words, key=lambda w: (w.cy, w.x0)):
-        if rows and abs(w.cy - rows[-1][0].cy) <= ROW_TOL * max(w.h, rows[-1][0].h):
+        cy, h = w.cy, w.h
+        if rows and abs(cy - row_cy) <= ROW_TOL * max(h, row_h):
             rows[-1].append(w)
         else:
             rows.append([w])
+            row_cy, row_h = cy, h
     lines: list[Line] = []
     for r, row in enumerate(rows):
         row.sort(key=lambda w: w.x0)
+        heights = [w.h for w in row]
+        limit = _cut_gap([(row[k].x0 - row[k - 1].x1) / max(heights[k - 1], heights[k]) for k in range(1, len(row))])
+        lo, hi = min(w.y0 for w in row), max(w.y1 for w in row)
+        rules = [b for b in v_rules if b.y1 >= lo and b.y0 <= hi]  # the only rules that can cut this row
         current = [row[0]]
-        for prev, w in zip(row, row[1:], strict=False):
-            gap, h = w.x0 - prev.x1, max(prev.h, w.h)
+        for k in range(1, len(row)):
+            prev, w = row[k - 1], row[k]
+            gap, h = w.x0 - prev.x1, max(heights[k - 1], heights[k])
             marker = (
                 len(current) == 1 and (is_marker(prev.text) or prev.text in LOOSE_BULLETS) and gap <= MARKER_GAP * h
             )
-            if (gap > LINE_GAP * h and not marker) or _rule_between(prev, w, v_rules):
+            if (gap > limit * h and not marker) or (rules and _rule_between(prev, w, rules)):
                 lines.append(Line(current, r))
                 current = [w]
             else:
@@ -195,10 +211,45 @@ def group_lines(words: Sequence[Word], v_rules: Sequence[Box] = ()) -> list[Line
     return lines
 
 
+def _cut_gap(gaps: list[float]) -> float:
+    """The gap (in heights) above which a row is cut into lines: `LINE_GAP`, or in a row whose word spaces
+    are stretched (justified text) up to `SENTENCE_SPACE` of its median word space, never over `MAX_LINE_GAP`:
+    a sentence space in a loosely justified line is no gutter."""
+    spaces = [g for g in gaps if 0 < g <= LINE_GAP]
+    if len(spaces) < 3:
+        return LINE_GAP
+    return min(max(LINE_GAP, SENTENCE_SPACE * median(spaces)), MAX_LINE_GAP)
+
+
 def _rule_between(a: Word, b: Word, v_rules: Sequence[Box]) -> bool:
     """Whether a vertical ruling line separates two words of one row."""
     cy = (a.cy + b.cy) / 2
     return any(a.x1 - 0.5 <= (r.x0 + r.x1) / 2 <= b.x0 + 0.5 and r.y0 <= cy <= r.y1 for r in v_rules)
+
+
+def join_running_rows(lines: Sequence[Line]) -> list[Line]:
+    """Lines with each running footer or header row made one line: at least `RUNNING_FIELDS` lines of at
+    most `MAX_WORDS_PER_CELL` words, at most `RUNNING_GAP` heights apart, with no other text within
+    `RUNNING_CLEAR` heights above or below (fragments under half its height, such as margin marks, do not
+    count). Its fields sit further apart than a word space, so words -> lines cut it into pieces."""
+    by_row: dict[int, list[Line]] = {}
+    for ln in lines:
+        by_row.setdefault(ln.row, []).append(ln)
+    out = list(lines)
+    for row in by_row.values():
+        if len(row) < RUNNING_FIELDS or not all(len(ln.words) <= MAX_WORDS_PER_CELL for ln in row):
+            continue
+        row.sort(key=lambda ln: ln.x0)
+        h = median(ln.h for ln in row)
+        if any(b.x0 - a.x1 > RUNNING_GAP * h for a, b in zip(row, row[1:], strict=False)):
+            continue
+        box = Box.around(row)
+        near = [ln for ln in lines if ln.row != row[0].row and ln.h >= h / 2 and _x_overlap(ln.box, box) > 0
+                and ln.y0 < box.y1 + RUNNING_CLEAR * h and ln.y1 > box.y0 - RUNNING_CLEAR * h]  # fmt: skip
+        if not near:
+            ids = {id(ln) for ln in row}
+            out = [ln for ln in out if id(ln) not in ids] + [Line([w for ln in row for w in ln.words], row[0].row)]
+    return out
 
 
 def typical_height(lines: Sequence[Line]) -> float:
@@ -306,10 +357,10 @@ def split_paragraphs(block: Block) -> list[Block]:
     """Cut a block where a new paragraph starts without a vertical gap (see `_starts_paragraph`). A hanging
     indent (the line before runs to, or near, the right edge: ragged-right text) and wrapped lines stay."""
     parts = [Block([block.lines[0]])]
-    lines = block.lines
+    lines, box = block.lines, block.box
     for i in range(1, len(lines)):
         nxt = lines[i + 1] if i + 1 < len(lines) else None
-        if _starts_paragraph(block.box, parts[-1], lines[i], nxt):
+        if _starts_paragraph(box, parts[-1], lines[i], nxt):
             parts.append(Block([lines[i]]))
         else:
             parts[-1].lines.append(lines[i])

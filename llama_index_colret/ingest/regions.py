@@ -15,7 +15,18 @@ from collections.abc import Sequence
 
 from ..geometry import BBox
 from .figures import CAPTION_RE, Figure, absorb_labels, image_figures, vector_figures
-from .layout import Block, Box, Line, Word, group_blocks, group_lines, paragraph_gap, typical_height, xy_cut
+from .layout import (
+    Block,
+    Box,
+    Line,
+    Word,
+    group_blocks,
+    group_lines,
+    join_running_rows,
+    paragraph_gap,
+    typical_height,
+    xy_cut,
+)
 from .page import Region, RegionSource
 from .tables import Table, find_aligned_tables, find_ruled_tables
 from .thresholds import (
@@ -55,27 +66,29 @@ def _caption(fig: Figure, blocks: Sequence[Block], h: float) -> str:
     return best[1] if best else ""
 
 
-def _tables(lines: list[Line], rules: Sequence[Box], h: float) -> tuple[list[Table], list[Line]]:
-    """Ruled and aligned tables of a page, and the lines outside them."""
-    h_rules, v_rules = split_rules(rules, min_length=MIN_RULE_LENGTH)
-    tables: list[Table] = find_ruled_tables(lines, h_rules, v_rules, tol=max(2.0, RULE_TOL * h))
-    in_table = {id(ln) for t in tables for ln in t.lines}
-    free = [ln for ln in lines if id(ln) not in in_table]
-    aligned = find_aligned_tables(free, h, col_gap=LINE_GAP * h)
-    in_table |= {id(ln) for t in aligned for ln in t.lines}
-    return tables + aligned, [ln for ln in free if id(ln) not in in_table]
+def _without(lines: Sequence[Line], units: Sequence[Table]) -> list[Line]:
+    """``lines`` less those that the tables ``units`` hold."""
+    held = {id(ln) for t in units for ln in t.lines}
+    return [ln for ln in lines if id(ln) not in held]
 
 
 def _order(words: Sequence[Word], rules: Sequence[Box], images: Sequence[Box], drawings: Sequence[Box],
            width: float, height: float) -> list:  # fmt: skip
-    """Lines, tables, figures and blocks of a page, the top-level units in reading order."""
-    lines = group_lines(words, split_rules(rules, min_length=MIN_RULE_LENGTH)[1])
+    """Lines, tables, figures and blocks of a page, the top-level units in reading order. Ruled tables come
+    first, then figures take their labels, then aligned tables are sought in what is left: tick labels of
+    two plots side by side line up in columns too, and are the plots' labels, not a table."""
+    h_rules, v_rules = split_rules(rules, min_length=MIN_RULE_LENGTH)
+    lines = group_lines(words, v_rules)
     h = typical_height(lines)
-    tables, free = _tables(lines, rules, h)
+    tables = find_ruled_tables(lines, h_rules, v_rules, tol=max(2.0, RULE_TOL * h))
+    free = _without(lines, tables)
     figures = image_figures(images, h, width, height)
-    figures += vector_figures(drawings, rules, free, [t.box for t in tables if t.ruled], h, width, height)
+    figures += vector_figures(drawings, rules, free, [t.box for t in tables], h, width, height)
     taken = absorb_labels(figures, free, h)
     free = [ln for ln in free if id(ln) not in taken]
+    aligned = find_aligned_tables(free, h, col_gap=LINE_GAP * h)
+    tables += aligned
+    free = join_running_rows(_without(free, aligned))
     para_gap = paragraph_gap(free)
     units: list = []
     for leaf in xy_cut([*free, *tables, *figures], v_gap=LINE_GAP * h, h_gap=para_gap):

@@ -60,8 +60,17 @@ def _cluster(values: Sequence[float], tol: float) -> list[float]:
     return [sum(c) / len(c) for c in _groups(values, tol)]
 
 
+def _collinear(a: np.ndarray, tol: float) -> np.ndarray:
+    """Which rules of one direction continue each other: ``a (n, 3)`` as (start, end, offset) along and
+    across the rule -> ``(n, n)``: same offset and end to end or overlapping, within ``tol``."""
+    same = np.abs(a[:, None, 2] - a[None, :, 2]) <= tol  # (n, n)
+    return same & (a[:, None, 0] <= a[None, :, 1] + tol) & (a[None, :, 0] <= a[:, None, 1] + tol)
+
+
 def _components(h_rules: Sequence[Box], v_rules: Sequence[Box], tol: float) -> list[tuple[list[int], list[int]]]:
-    """Connected sets of crossing/touching rules: each as (indices of h-rules, indices of v-rules)."""
+    """Connected sets of crossing/touching rules: each as (indices of h-rules, indices of v-rules). Rules
+    that continue each other connect too: a column rule drawn one segment per row stays one rule across a
+    row whose bottom rule is missing (a cell of two lines), so the table is not cut in two there."""
     if not h_rules or not v_rules:
         return []
     h = np.array([[r.x0, r.x1, (r.y0 + r.y1) / 2] for r in h_rules])  # (n_h, 3): x0, x1, y
@@ -73,21 +82,25 @@ def _components(h_rules: Sequence[Box], v_rules: Sequence[Box], tol: float) -> l
         & (h[:, None, 2] <= v[None, :, 1] + tol)
     )  # (n_h, n_v)
     parent = list(range(len(h_rules) + len(v_rules)))  # h-rules first, then v-rules
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    n_h = len(h_rules)
+    for i, j in zip(*np.nonzero(np.triu(_collinear(v, tol), 1)), strict=True):
+        parent[_find(parent, n_h + int(i))] = _find(parent, n_h + int(j))
     for i, j in zip(*np.nonzero(touch), strict=True):
-        parent[find(int(i))] = find(len(h_rules) + int(j))
+        parent[_find(parent, int(i))] = _find(parent, n_h + int(j))
     groups: dict[int, tuple[list[int], list[int]]] = {}
-    for i in range(len(h_rules)):
-        groups.setdefault(find(i), ([], []))[0].append(i)
+    for i in range(n_h):
+        groups.setdefault(_find(parent, i), ([], []))[0].append(i)
     for j in range(len(v_rules)):
-        groups.setdefault(find(len(h_rules) + j), ([], []))[1].append(j)
+        groups.setdefault(_find(parent, n_h + j), ([], []))[1].append(j)
     return [g for g in groups.values() if g[0] and g[1]]
+
+
+def _find(parent: list[int], i: int) -> int:
+    """Union-find root of ``i`` (with path halving)."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
 
 
 def _fill(lines: Sequence[Line], ys: list[float], xs: list[float]) -> list[list[list[Line]]]:

@@ -85,19 +85,25 @@ BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi", re.I)
 ITALIC_NAME = re.compile(r"italic|oblique", re.I)
 _FORCE_BOLD, _ITALIC_FLAG = 1 << 18, 1 << 6  # PDF font descriptor flags
 _NAME = ctypes.create_string_buffer(256)
-_NO_BOX = (0.0, 0.0, 0.0, 0.0)
+# private-use code points that symbol fonts draw as bullets (Symbol's bullet; Wingdings' squares, arrowheads
+# and check mark): region text reads them as "•", like bullets coded as controls. Private-use letters
+# (Symbol's Greek, Wingdings' 'l', 'n', 'q') stay: they are the same code points in both fonts.
+PUA_BULLETS = [0xF0B7, 0xF0A7, 0xF0A8, 0xF0D8, 0xF0E8, 0xF0FC]
 
 
-def _style(textpage: pdfium.PdfTextPage, i: int) -> int:
+def _style(textpage: pdfium.PdfTextPage, i: int, cache: dict[tuple[bytes, int, int], int]) -> int:
     """Bold/italic bits of character ``i`` from its font: weight, descriptor flags and name (font size
-    reads 1.0 in files that scale text with the text matrix, so size is no signal)."""
+    reads 1.0 in files that scale text with the text matrix, so size is no signal); ``cache`` keeps the
+    bits of each (name, flags, weight) seen on the page, so names are decoded and matched once."""
     flags = ctypes.c_int()
     n = pdfium_c.FPDFText_GetFontInfo(textpage.raw, i, _NAME, len(_NAME), ctypes.byref(flags))
-    name = _NAME.value.decode("latin-1") if 0 < n <= len(_NAME) else ""
-    weight = pdfium_c.FPDFText_GetFontWeight(textpage.raw, i)  # -1 when unknown
-    bold = weight >= 600 or flags.value & _FORCE_BOLD or BOLD_NAME.search(name)
-    italic = flags.value & _ITALIC_FLAG or ITALIC_NAME.search(name)
-    return (BOLD if bold else 0) | (ITALIC if italic else 0)
+    key = (_NAME.value if 0 < n <= len(_NAME) else b"", flags.value, pdfium_c.FPDFText_GetFontWeight(textpage.raw, i))
+    if key not in cache:
+        name, flag, weight = key[0].decode("latin-1"), key[1], key[2]  # weight: -1 when unknown
+        bold = weight >= 600 or flag & _FORCE_BOLD or BOLD_NAME.search(name)
+        italic = flag & _ITALIC_FLAG or ITALIC_NAME.search(name)
+        cache[key] = (BOLD if bold else 0) | (ITALIC if italic else 0)
+    return cache[key]
 
 
 def _codes(raw: pdfium_c.FPDF_TEXTPAGE, n: int) -> list[int]:
@@ -111,33 +117,53 @@ def _codes(raw: pdfium_c.FPDF_TEXTPAGE, n: int) -> list[int]:
     return [pdfium_c.FPDFText_GetUnicode(raw, i) for i in range(n)]
 
 
+def _by_address(fn: ctypes._CFuncPtr, *argtypes: type) -> ctypes._CFuncPtr:
+    """The same C function as ``fn`` with new argument types: pypdfium2's prototypes take typed pointers,
+    so writing into one buffer at per-character offsets would need one ctypes object per pointer; with
+    ``c_void_p`` arguments a plain integer address does."""
+    return ctypes.CFUNCTYPE(fn.restype, *argtypes)(ctypes.cast(fn, ctypes.c_void_p).value)
+
+
+_P = ctypes.c_void_p
+_CHAR_BOX = _by_address(pdfium_c.FPDFText_GetCharBox, _P, ctypes.c_int, _P, _P, _P, _P)
+_LOOSE_BOX = _by_address(pdfium_c.FPDFText_GetLooseCharBox, _P, ctypes.c_int, _P)
+
+
 def read_chars(textpage: pdfium.PdfTextPage) -> Chars:
     """Every character with its loose and tight boxes (user space); spaces and empty controls as `SPACE`.
 
-    A control character drawn with a real glyph (symbol-font bullets whose Unicode reads U+0002) is a
-    bullet. The font style is read once per word (at its first character)."""
+    A control character drawn with a real glyph reads as "-" inside a word (pdfium codes a hyphen that ends a
+    line as U+0002) and as "•" where a word starts (symbol-font bullets whose Unicode reads U+0002), and so
+    does a private-use bullet glyph of a symbol font (`PUA_BULLETS`). Spaces skip the box calls; boxes
+    are written by pdfium straight into two arrays; the font style is read once per word (first character)."""
     n = pdfium_c.FPDFText_CountChars(textpage.raw)
-    codes, styles, loose, tight = [SPACE] * n, [0] * n, [_NO_BOX] * n, [_NO_BOX] * n
-    rect = pdfium_c.FS_RECTF()
-    rect_ref = ctypes.byref(rect)
-    sides = [ctypes.c_double() for _ in range(4)]  # left, right, bottom, top
-    refs = [ctypes.byref(v) for v in sides]
-    raw, style, word_start = textpage.raw, 0, True
-    for i, u in enumerate(_codes(raw, n)):
-        pdfium_c.FPDFText_GetCharBox(raw, i, *refs)
-        t = (sides[0].value, sides[2].value, sides[1].value, sides[3].value)
-        if u < 0x20 and u not in (0x09, 0x0A, 0x0D):
-            u = 0x2022 if t[2] > t[0] and t[3] > t[1] else SPACE
-        if u in _SPACES or u < 0x20 or u in (0xFFFD, 0xFFFE, 0xFFFF):
+    raw = ctypes.cast(textpage.raw, ctypes.c_void_p).value
+    codes, styles = [SPACE] * n, [0] * n
+    tight = np.zeros((n, 4), dtype=np.float64)  # (n, 4) left, right, bottom, top, as FPDFText_GetCharBox writes
+    loose = np.zeros((n, 4), dtype=np.float32)  # (n, 4) left, top, right, bottom (FS_RECTF)
+    t_at, l_at = tight.ctypes.data, loose.ctypes.data
+    style, word_start, cache = 0, True, {}
+    for i, u in enumerate(_codes(textpage.raw, n)):
+        if u in _SPACES or u in (0xFFFD, 0xFFFE, 0xFFFF):
             word_start = True
             continue
+        o = t_at + 32 * i
+        _CHAR_BOX(raw, i, o, o + 8, o + 16, o + 24)
+        if u < 0x20:  # a control character drawn with a glyph: a hyphen inside a word, else a bullet
+            left, right, bottom, top = tight[i]
+            if not (right > left and top > bottom):
+                tight[i] = 0.0
+                word_start = True
+                continue
+            u = 0x2022 if word_start else 0x2D
         if word_start:
-            style, word_start = _style(textpage, i), False
-        pdfium_c.FPDFText_GetLooseCharBox(raw, i, rect_ref)
-        codes[i], styles[i], tight[i] = u, style, t
-        loose[i] = (rect.left, rect.bottom, rect.right, rect.top)
-    return Chars(np.array(codes, dtype=np.int64), np.array(loose, dtype=np.float64).reshape(n, 4),
-                 np.array(tight, dtype=np.float64).reshape(n, 4), np.array(styles, dtype=np.int64))  # fmt: skip
+            style, word_start = _style(textpage, i, cache), False
+        _LOOSE_BOX(raw, i, l_at + 16 * i)
+        codes[i], styles[i] = u, style
+    c = np.array(codes, dtype=np.int64)  # (n,)
+    c[np.isin(c, PUA_BULLETS)] = 0x2022
+    return Chars(c, loose[:, [0, 3, 2, 1]].astype(np.float64), tight[:, [0, 2, 1, 3]],  # (n, 4) left, bottom,
+                 np.array(styles, dtype=np.int64))  # right, top  # fmt: skip
 
 
 def _path_edges(obj: pdfium.PdfObject) -> list[tuple[float, float, float, float]]:

@@ -13,7 +13,12 @@ WORD_BASELINE_JUMP = 0.5  # centres further apart than this are on different bas
 # words -> lines
 ROW_TOL = 0.4  # words whose centres differ by less than this share a row (mixed-size words on one baseline)
 LINE_GAP = 0.8  # a horizontal gap wider than this starts a new line: word spaces are ~0.3, gutters >= 1
+SENTENCE_SPACE = 2.0  # (x the row's median word space) justified text stretches a sentence space to ~1.8x
+MAX_LINE_GAP = 1.0  # ... but a gap wider than this is a gutter however stretched the words are
 MARKER_GAP = 1.5  # a list marker set apart from its text joins it across at most this (gutters are wider)
+RUNNING_GAP = 3.0  # the fields of a running footer ("VerDate ... Jkt ... PO ...") sit at most this far apart
+RUNNING_FIELDS = 3  # (lines) a row of at least this many short lines with nothing near it is one footer line
+RUNNING_CLEAR = 1.5  # ... when no other text comes this close above or below it (fragments excepted)
 
 # lines -> blocks
 SIZE_RATIO = 1.3  # ratio: lines whose heights differ by more than this factor are not one paragraph

@@ -87,6 +87,7 @@ class _Sheet:
         self.path = path
         self.c = Canvas(str(path), pagesize=(W, H), invariant=1, pageCompression=0)  # plain ToUnicode maps
         self.elements: list[BlockTruth] = []
+        self.bullet_code = b"0002"  # the Unicode (hex) that `save` gives `CONTROL_BULLET`
 
     def ink(self, text: str, font: str, x: float, baseline: float, size: float = SIZE) -> BBox | None:
         """The normalised ink box of ``text`` set from ``x`` on ``baseline`` (points from the top)."""
@@ -170,7 +171,7 @@ class _Sheet:
         self.c.save()
         data = self.path.read_bytes()
         if b"<E000>" in data:  # same length: the xref offsets stay right
-            self.path.write_bytes(data.replace(b"<E000>", b"<0002>"))
+            self.path.write_bytes(data.replace(b"<E000>", b"<" + self.bullet_code + b">"))
         return self.path, self.elements
 
 
