@@ -17,6 +17,7 @@ from ..embed.types import QueryEmbedding
 from ..errors import EmptyIndexError, IndexMismatchError, StoreError
 from ..store.filters import Filters
 from ..store.lance import PageStore, packed_vectors
+from .exact import PageHit
 from .bf16 import ScanLayout, rescore_candidates, scan_layout, scan_maxes, score_bounds
 from .maxsim import maxsim_packed, top_k
 
@@ -33,6 +34,24 @@ class ScoredPages:
     file_names: list[str]
     paths: list[str]
     scores: np.ndarray
+
+
+def hits_from(scored: ScoredPages, k: int, n_q: int, store: PageStore) -> list[PageHit]:
+    """The ``k`` best of ``scored`` as hits, best first (ties: doc_id, then page number)."""
+    best = top_k(scored.scores, scored.doc_ids, scored.page_numbers, k)
+    return [
+        PageHit(
+            doc_id=scored.doc_ids[i],
+            page_number=int(scored.page_numbers[i]),
+            file_name=scored.file_names[i],
+            path=scored.paths[i],
+            score=float(scored.scores[i]),
+            normalized_score=float(scored.scores[i]) / n_q,
+            n_query_vectors=n_q,
+            store=store,
+        )
+        for i in best
+    ]
 
 
 def query_matrix(query: QueryEmbedding | np.ndarray, store: PageStore) -> np.ndarray:
@@ -88,6 +107,14 @@ class ScanSearcher:
         self.store = store
         self.batch_pages = batch_pages
         self._cache: _Cache | None = None
+
+    def search(self, query: QueryEmbedding | np.ndarray, k: int = 10, filters: Filters | None = None) -> list[PageHit]:
+        """The ``k`` pages with the highest MaxSim, best first (ties: doc_id, then page number); scores are
+        float32 MaxSim over the stored vectors, equal to brute force."""
+        q = query_matrix(query, self.store)
+        if k <= 0:
+            raise ValueError(f"k must be positive, got {k}")
+        return hits_from(self.search_pages(q, k, filters), k, q.shape[0], self.store)
 
     def search_pages(self, q: np.ndarray, k: int, filters: Filters | None) -> ScoredPages:
         """The exact top ``k`` (and ties at the bound) for a checked query matrix ``q`` ``(n_q, dim)``."""

@@ -249,6 +249,29 @@ class PageStore:
             if batch.num_rows:
                 yield packed_from_batch(batch, self.dim)
 
+    def iter_rows(
+        self, columns: list[str], filters: Filters | None = None, *, batch_pages: int = 256
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream ``columns`` and the LanceDB ``_rowid`` of every page matching ``filters`` (bounded memory)."""
+        where = self.where(filters)
+        query = self._table.search().select(columns).with_row_id(True)
+        if where:
+            query = query.where(where)
+        for batch in query.limit(None).to_batches(batch_pages):
+            if batch.num_rows:
+                yield batch
+
+    def take_rows(self, row_ids: Sequence[int], columns: list[str]) -> pa.Table:
+        """``columns`` of the pages at LanceDB ``row_ids``, in the order asked (ids of the current version)."""
+        if not row_ids:
+            return self._table.schema.empty_table().select(columns)
+        table = self._table.take_row_ids(list(row_ids)).select(columns).with_row_id(True).to_arrow()
+        at = {int(r): i for i, r in enumerate(table.column("_rowid").to_pylist())}
+        missing = [r for r in row_ids if int(r) not in at]
+        if missing:
+            raise StoreError(f"{self.uri}: rows {missing[:5]} are gone (the table changed while it was searched)")
+        return table.take(pa.array([at[int(r)] for r in row_ids])).drop_columns(["_rowid"])
+
     def page_keys(self, filters: Filters | None = None) -> tuple[list[str], np.ndarray]:
         """``(doc_ids, page_numbers)`` of the pages matching ``filters`` (cheap: no vectors read)."""
         table = self._select(["doc_id", "page_number"], self.where(filters), None)

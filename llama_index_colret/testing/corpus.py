@@ -24,10 +24,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import io
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import numpy as np
 import torch
+from PIL import Image
 
-from ..embed.types import QueryEmbedding
+from ..embed.types import PageEmbedding, QueryEmbedding
+from ..geometry import PatchGrid
+from ..ingest.page import Page
 
 BLOCK = 128  # pages generated together (a page's content depends only on its block and its position)
 MAX_WORDS = 420  # words drawn per page; the layout uses as many as fit
@@ -233,3 +240,49 @@ class SyntheticCorpus:
         """``n`` queries with targets drawn uniformly from the first ``n_pages`` pages."""
         rng = np.random.default_rng([self.spec.seed, 4, seed])
         return [self.query(int(t), rng) for t in rng.integers(0, n_pages, n)]
+
+
+def write_corpus(
+    store: Any,
+    corpus: SyntheticCorpus,
+    first_page: int,
+    n_pages: int,
+    *,
+    pages_per_doc: int = 100,
+    metadata: Callable[[int], Mapping[str, Any]] | None = None,
+) -> list[str]:
+    """Store pages ``first_page .. first_page + n_pages - 1`` (a multiple of `BLOCK` apart) in a `PageStore`
+    as documents of ``pages_per_doc`` pages (one write each, block by block: bounded memory).
+
+    Document ``d`` is ``doc{d:07d}``; ``metadata(d)`` (a callable) gives its metadata. Returns the doc ids.
+    """
+    s = corpus.spec
+    if first_page % BLOCK or first_page % pages_per_doc or n_pages % pages_per_doc:
+        raise ValueError(
+            f"first_page must be a multiple of {BLOCK} and of pages_per_doc={pages_per_doc}, n_pages of "
+            f"pages_per_doc; got first_page={first_page}, n_pages={n_pages}"
+        )
+    buf = io.BytesIO()
+    Image.new("RGB", (17, 22), "white").save(buf, format="PNG")
+    png, grid = buf.getvalue(), PatchGrid(s.n_rows, s.n_cols)
+    positions = np.arange(s.n_prompt, s.n_vectors)
+    done, pending, doc_ids = first_page, np.empty((0, s.n_vectors, s.dim), np.float16), []
+    while done < first_page + n_pages:
+        while pending.shape[0] < pages_per_doc:
+            pending = np.concatenate([pending, corpus.block((done + pending.shape[0]) // BLOCK)])
+        vectors, pending = pending[:pages_per_doc], pending[pages_per_doc:]
+        doc = done // pages_per_doc
+        name = f"doc{doc:07d}"
+        store.add_document(
+            content_hash=f"{s.seed}-{doc}".ljust(64, "0"),
+            file_name=f"{name}.pdf",
+            path=f"/corpus/{name}.pdf",
+            pages=[Page(f"/corpus/{name}.pdf", i + 1, 612.0, 792.0) for i in range(pages_per_doc)],
+            embeddings=[PageEmbedding(v.astype(np.float32), positions, grid) for v in vectors],
+            images=[png] * pages_per_doc,
+            metadata=metadata(doc) if metadata else None,
+            doc_id=name,
+        )
+        doc_ids.append(name)
+        done += pages_per_doc
+    return doc_ids
