@@ -21,7 +21,6 @@ tiled grid; ``--json FILE`` writes the full report.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import tempfile
@@ -176,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         sweep = []
         if args.sweep or not meets(figures(run)["colret"]):
             for change in SWEEP:
-                alt = dataclasses.replace(options, **change)
+                alt = options.replace(**change)
                 alt_run = evaluate_grounding(questions, double, alt, regions_for=lambda p, im: regions[p])
                 sweep.append((change, figures(alt_run)["colret"]))
     elapsed = time.perf_counter() - t0

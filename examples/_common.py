@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from llama_index_colret.cli.ask import llm_from_spec
+from llama_index_colret.embed import DEFAULT_MODEL
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -14,8 +15,8 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pdf", default="sample.pdf", help="PDF file or folder to index (default: sample.pdf)")
     parser.add_argument(
         "--model",
-        default=os.environ.get("COLRET_MODEL", "vidore/colqwen2-v1.0-hf"),
-        help="model name or local folder (default: $COLRET_MODEL, else vidore/colqwen2-v1.0-hf)",
+        default=os.environ.get("COLRET_MODEL", DEFAULT_MODEL),
+        help=f"model name or local folder (default: $COLRET_MODEL, else {DEFAULT_MODEL})",
     )
     parser.add_argument("--db", default="./colret_index", help="index directory (default: ./colret_index)")
     parser.add_argument("--llm", default=None, help="LLM spec: openai:MODEL, ollama:MODEL (default: $COLRET_LLM)")

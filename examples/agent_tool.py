@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     index = ColRetIndex.from_pdfs(args.pdf, embedder=args.model, uri=args.db, show_progress=False)
-    tool = index.as_tool(similarity_top_k=args.top_k)
+    tool = index.as_tool(top_k_pages=args.top_k)
     print(f"tool {tool.metadata.name!r}: {tool.metadata.description}\n")
 
     llm, is_mock = llm_or_mock(args.llm)

@@ -25,17 +25,17 @@ def main(argv: list[str] | None = None) -> int:
     index = ColRetIndex.from_pdfs(args.pdf, embedder=args.model, uri=args.db, show_progress=False)
 
     print("retriever (grounded regions):")
-    for n in index.as_retriever(similarity_top_k=args.top_k).retrieve(args.question):
+    for n in index.as_retriever(top_k_pages=args.top_k).retrieve(args.question):
         m = n.node.metadata
         text = " ".join(n.node.get_content().split())[:80]
         print(f"  {n.score:.3f}  {m['file_name']} page {m['page_number']} {m.get('kind', 'page')}: {text}")
 
     print("\nretriever (whole pages):")
-    for n in index.as_retriever(similarity_top_k=args.top_k, grounded=False).retrieve(args.question):
+    for n in index.as_retriever(top_k_pages=args.top_k, grounded=False).retrieve(args.question):
         print(f"  {n.score:.3f}  {n.node.metadata['file_name']} page {n.node.metadata['page_number']}")
 
     llm, _ = llm_or_mock(args.llm)
-    response = index.as_query_engine(llm=llm, similarity_top_k=args.top_k).query(args.question)
+    response = index.as_query_engine(llm=llm, top_k_pages=args.top_k).query(args.question)
     print(f"\nQ: {args.question}\nA: {str(response).strip()[:800]}\n\ncitations:")
     for i, n in enumerate(response.source_nodes, 1):
         print(f"  [{i}] {n.node.metadata['file_name']} page {n.node.metadata['page_number']}")

@@ -13,11 +13,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import add_options, llm_or_mock  # noqa: E402
 
-from llama_index_colret.cli.show import overlay_pages  # noqa: E402
 from llama_index_colret.grounded_search import search_grounded  # noqa: E402
 from llama_index_colret.grounding import GroundingOptions  # noqa: E402
 from llama_index_colret.llamaindex import ColRetIndex  # noqa: E402
-from llama_index_colret.overlay import render_overlay  # noqa: E402
+from llama_index_colret.overlay import overlay_pages, render_overlay  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"index at {args.db}: {index.store.count()} pages of {len(index.documents())} document(s)")
 
     llm, _ = llm_or_mock(args.llm)
-    response = index.as_query_engine(llm=llm, similarity_top_k=args.top_k).query(args.question)
+    response = index.as_query_engine(llm=llm, top_k_pages=args.top_k).query(args.question)
     print(f"\nQ: {args.question}\nA: {str(response).strip()[:800]}\n\ncitations:")
     for i, n in enumerate(response.source_nodes, 1):
         m = n.node.metadata

@@ -1,8 +1,38 @@
-"""The library's exceptions: one base class, each naming the file, page or value at fault."""
+"""The library's exceptions: one base class, each naming the file, page or value at fault.
+
+The rule every module keeps:
+
+- A wrong argument (a value or type no call should pass: ``dpi=0``, an unknown option name, a layout that
+  is not ``"row"`` or ``"column"``) raises ``ValueError`` or ``TypeError``, naming the argument and listing
+  the valid values where there are few.
+- Bad data or environment (a corrupt PDF, a missing model, an index built with another model, Tesseract
+  not installed, a page that is not stored) raises a `ColRetError` subclass below, naming the file, page or
+  value at fault. Classes for data that also reads as a bad value (embedder input, store rows, filters,
+  grounding options, datasets, LLM specs) derive from ``ValueError`` too; `PageNotFoundError` from
+  ``KeyError``.
+- Library code raises no bare ``KeyError`` and no ``SystemExit`` (only argparse, in ``cli/``, exits). The CLI
+  (``cli.main``) turns both kinds into one line on stderr and exit code 2.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+__all__ = [
+    "ColRetError",
+    "DatasetError",
+    "EmbeddingError",
+    "EmptyIndexError",
+    "FilterError",
+    "GroundingError",
+    "IndexMismatchError",
+    "LLMConfigError",
+    "ModelLoadError",
+    "OCRError",
+    "PDFError",
+    "PageNotFoundError",
+    "StoreError",
+]
 
 
 class ColRetError(Exception):
@@ -30,6 +60,14 @@ class IndexMismatchError(ColRetError):
 
 class EmptyIndexError(ColRetError):
     """A query against an index that holds no pages."""
+
+
+class PageNotFoundError(ColRetError, KeyError):
+    """Pages asked for by ``(doc_id, page_number)`` that the index does not hold (deleted, or never added)."""
+
+    def __str__(self) -> str:
+        """The message as given (``KeyError`` would quote it)."""
+        return str(self.args[0]) if self.args else ""
 
 
 class FilterError(ColRetError, ValueError):

@@ -9,7 +9,7 @@ Pure math: imports neither LlamaIndex, LanceDB nor transformers.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 
 import numpy as np
@@ -54,22 +54,16 @@ class BBox:
         ``page_box`` is the visible page box ``(left, bottom, right, top)`` in user space (the crop box);
         ``rotation`` is the page's ``/Rotate`` in degrees clockwise. The result is in the rendered,
         rotated frame, which is what pdf2image and pypdfium2 draw.
+
+        >>> BBox.from_pdf_rect(0, 692, 306, 792, page_box=(0, 0, 612, 792))  # top-left strip of a Letter page
+        BBox(x0=0.0, y0=0.0, x1=0.5, y1=0.12626262626262627)
+        >>> BBox.from_pdf_rect(0, 692, 306, 792, page_box=(0, 0, 612, 792), rotation=90).as_list(3)
+        [0.874, 0.0, 1.0, 0.5]
         """
         bx0, by0, bx1, by1 = page_box
         w, h = bx1 - bx0, by1 - by0
-        # unrotated, top-left origin, normalised: u to the right, v down
-        u0, u1 = (left - bx0) / w, (right - bx0) / w
-        v0, v1 = (by1 - top) / h, (by1 - bottom) / h
-        rot = rotation % 360
-        if rot == 0:
-            return cls(u0, v0, u1, v1)
-        if rot == 90:  # clockwise: (u, v) -> (1 - v, u)
-            return cls(1 - v1, u0, 1 - v0, u1)
-        if rot == 180:  # (u, v) -> (1 - u, 1 - v)
-            return cls(1 - u1, 1 - v1, 1 - u0, 1 - v0)
-        if rot == 270:  # (u, v) -> (v, 1 - u)
-            return cls(v0, 1 - u1, v1, 1 - u0)
-        raise ValueError(f"page rotation must be a multiple of 90 degrees, got {rotation}")
+        # unrotated, top-left origin, normalised: x to the right, y down
+        return cls((left - bx0) / w, (by1 - top) / h, (right - bx0) / w, (by1 - bottom) / h).rotated(rotation)
 
     @classmethod
     def from_list(cls, values: Sequence[float]) -> BBox:
@@ -93,7 +87,11 @@ class BBox:
         return (self.x0 * width_pt, self.y0 * height_pt, self.x1 * width_pt, self.y1 * height_pt)
 
     def to_pixels(self, width: int, height: int) -> tuple[int, int, int, int]:
-        """Integer pixel box on an image of ``width x height`` (outward rounding, clipped to the image)."""
+        """Integer pixel box on an image of ``width x height`` (outward rounding, clipped to the image).
+
+        >>> BBox(0.1, 0.25, 0.52, 1.3).to_pixels(200, 100)
+        (20, 25, 104, 100)
+        """
         c = self.clip()
         return (
             int(np.floor(c.x0 * width)),
@@ -102,20 +100,35 @@ class BBox:
             int(np.ceil(c.y1 * height)),
         )
 
+    def pixel_box(self, width: int, height: int) -> tuple[int, int, int, int]:
+        """`to_pixels` grown to at least one pixel each way: the box to crop or outline, never empty.
+
+        >>> BBox(0.5, 0.5, 0.5, 0.5).pixel_box(200, 100)
+        (100, 50, 101, 51)
+        """
+        x0, y0, x1, y1 = self.to_pixels(width, height)
+        return x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)
+
     def rotated(self, degrees: int) -> BBox:
-        """This box after turning the page ``degrees`` clockwise (a multiple of 90), same mapping as
-        `from_pdf_rect`: ``from_pdf_rect(..., rotation=r) == from_pdf_rect(..., rotation=0).rotated(r)``."""
+        """This box after turning the page ``degrees`` clockwise (a multiple of 90): a point ``(x, y)`` of the
+        unrotated page lands at ``(1 - y, x)`` after 90 degrees.
+
+        >>> BBox(0.1, 0.2, 0.3, 0.4).rotated(90).as_list()
+        [0.6, 0.1, 0.8, 0.3]
+        >>> BBox(0.1, 0.2, 0.3, 0.4).rotated(-90) == BBox(0.1, 0.2, 0.3, 0.4).rotated(270)
+        True
+        """
         rot = degrees % 360
-        u0, v0, u1, v1 = self.x0, self.y0, self.x1, self.y1
+        x0, y0, x1, y1 = self.x0, self.y0, self.x1, self.y1
         if rot == 0:
             return self
-        if rot == 90:
-            return BBox(1 - v1, u0, 1 - v0, u1)
-        if rot == 180:
-            return BBox(1 - u1, 1 - v1, 1 - u0, 1 - v0)
-        if rot == 270:
-            return BBox(v0, 1 - u1, v1, 1 - u0)
-        raise ValueError(f"rotation must be a multiple of 90 degrees, got {degrees}")
+        if rot == 90:  # (x, y) -> (1 - y, x)
+            return BBox(1 - y1, x0, 1 - y0, x1)
+        if rot == 180:  # (x, y) -> (1 - x, 1 - y)
+            return BBox(1 - x1, 1 - y1, 1 - x0, 1 - y0)
+        if rot == 270:  # (x, y) -> (y, 1 - x)
+            return BBox(y0, 1 - x1, y1, 1 - x0)
+        raise ValueError(f"page rotation must be a multiple of 90 degrees, got {degrees}")
 
     def as_list(self, ndigits: int = 5) -> list[float]:
         """``[x0, y0, x1, y1]`` rounded for JSON and storage."""
@@ -277,25 +290,13 @@ class PatchGrid:
     # -- storage form -----------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, int | str]:
-        return {
-            "n_rows": self.n_rows,
-            "n_cols": self.n_cols,
-            "order": self.order,
-            "tile_rows": self.tile_rows,
-            "tile_cols": self.tile_cols,
-            "n_global": self.n_global,
-        }
+        """The JSON and storage form: one key per field (the store's struct is derived from the fields)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, d: dict) -> PatchGrid:
-        return cls(
-            int(d["n_rows"]),
-            int(d["n_cols"]),
-            order=d.get("order", "raster"),
-            tile_rows=int(d.get("tile_rows", 1)),
-            tile_cols=int(d.get("tile_cols", 1)),
-            n_global=int(d.get("n_global", 0)),
-        )
+        """From `to_dict` form; missing keys take their defaults, integer fields are cast to int."""
+        return cls(**{f.name: int(d[f.name]) if f.type == "int" else d[f.name] for f in fields(cls) if f.name in d})
 
 
 def coverage_matrix(boxes: np.ndarray | Sequence[BBox], grid: PatchGrid) -> np.ndarray:

@@ -18,12 +18,11 @@ import numpy as np
 from PIL import Image
 
 from .embed.types import Embedder, QueryEmbedding
-from .errors import EmptyIndexError
 from .geometry import BBox
 from .grounding import GroundingOptions, PageGrounding, SelectedRegion, Selection, ground_vectors, select
 from .search.exact import ExactSearcher, PageHit
 from .store.filters import Filters
-from .store.lance import PageStore
+from .store.lance import PageStore, ensure_not_empty
 from .store.records import PageRecord
 
 
@@ -65,14 +64,6 @@ class QueryCache:
         """Record an embedding computed elsewhere."""
         with self._lock:
             self._items[(str(embedder.model_name), text)] = query
-
-
-def ensure_not_empty(store: PageStore) -> None:
-    """Raise EmptyIndexError naming the URI when the index holds no pages."""
-    if store.count() == 0:
-        raise EmptyIndexError(
-            f"index at {store.uri} has no pages; add PDFs with `colret index PDF... --db {store.uri}`"
-        )
 
 
 def encode(
@@ -138,8 +129,7 @@ def crop(record: PageRecord, bbox: BBox, padding: float = 0.0) -> Image.Image:
     """The part of the stored page image under ``bbox`` (normalised), grown by ``padding`` (normalised units)."""
     image = record.image()
     box = BBox(bbox.x0 - padding, bbox.y0 - padding, bbox.x1 + padding, bbox.y1 + padding)
-    x0, y0, x1, y1 = box.to_pixels(image.width, image.height)
-    return image.crop((x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)))
+    return image.crop(box.pixel_box(image.width, image.height))
 
 
 def region_dict(hit: GroundedHit, selected: SelectedRegion) -> dict[str, Any]:

@@ -3,18 +3,24 @@
 Pure PIL + numpy. A heat map ``(n_rows, n_cols)`` is stretched over the whole page (ColPali-family processors
 stretch the page to their input, so cell ``(r, c)`` covers the ``r``-th row band and ``c``-th column band of
 the page), coloured, alpha blended onto the stored page image, and the selected regions are outlined with
-their rank. Several pages are laid out side by side or stacked.
+their rank. Several pages are laid out side by side or stacked. `overlay_pages` turns grounded hits into
+the pages to draw.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from .geometry import BBox
+
+if TYPE_CHECKING:
+    from .grounded_search import GroundedHit
+    from .grounding import Selection
 
 # Colour stops of the heat map (low -> high): transparent-ish dark blue, cyan, yellow, red.
 _STOPS = np.array([[0.0, 20, 30, 120], [0.35, 0, 170, 220], [0.7, 250, 220, 0], [1.0, 220, 20, 20]], dtype=np.float64)
@@ -94,8 +100,8 @@ def draw_boxes(image: Image.Image, boxes: Sequence[OverlayBox], line_width: int 
     font = _font(max(12, round(out.height / 60)))
     for box in boxes:
         color = BOX_COLORS[(box.rank - 1) % len(BOX_COLORS)]
-        x0, y0, x1, y1 = box.bbox.to_pixels(out.width, out.height)
-        draw.rectangle([x0, y0, max(x0, x1 - 1), max(y0, y1 - 1)], outline=color, width=lw)
+        x0, y0, x1, y1 = box.bbox.pixel_box(out.width, out.height)
+        draw.rectangle([x0, y0, x1 - 1, y1 - 1], outline=color, width=lw)
         tag = f"#{box.rank}" + (f" {box.label}" if box.label else "")
         tx0, ty0, tx1, ty1 = draw.textbbox((0, 0), tag, font=font)
         tw, th = tx1 - tx0 + 6, ty1 - ty0 + 6
@@ -143,3 +149,14 @@ def compose(images: Sequence[Image.Image], layout: str = "row", gap: int = 16) -
 def render_overlay(pages: Sequence[OverlayPage], layout: str = "row", alpha: float = 0.45) -> Image.Image:
     """All pages drawn with `render_page` and laid out with `compose` (one page: just that page)."""
     return compose([render_page(p, alpha) for p in pages], layout=layout)
+
+
+def overlay_pages(hits: Sequence[GroundedHit], selection: Selection, n_pages: int) -> list[OverlayPage]:
+    """The first ``n_pages`` hits as overlay pages: stored image, relevance map, selected boxes with rank."""
+    pages = []
+    for p, hit in enumerate(hits[:n_pages]):
+        boxes = [OverlayBox(s.region.bbox, s.rank, s.region.kind) for s in selection.regions if s.page_index == p]
+        rec = hit.record
+        title = f"#{p + 1} {rec.file_name} p.{rec.page_number}  score {hit.hit.normalized_score:.3f}"
+        pages.append(OverlayPage(rec.image(), hit.grounding.relevance_map, boxes, title))
+    return pages

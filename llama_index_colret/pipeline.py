@@ -1,32 +1,38 @@
 """Indexing pipeline: PDFs -> pages and regions -> page images -> embeddings -> one LanceDB write per document.
 
-A background thread reads, renders and PNG-encodes the next pages while the model embeds the current
-ones (the model is the bottleneck). A document whose content hash is already stored is skipped, so an
-interrupted run resumes without duplicates; a document that fails with a library error (bad PDF, OCR or
-embedding failure) is reported and skipped while the others land; any other exception stops the run,
-leaving only the documents already written, each complete.
+`index_pdfs` walks the documents one at a time: a one-thread executor prepares document i+1 (hash, load with
+regions, render, PNG encode) while the model embeds document i (the model is the bottleneck). Page images
+travel as the PNG bytes that are stored and are decoded batch by batch for the model, so the model sees
+exactly the stored image and memory holds a document's PNGs, not its bitmaps. A document whose content hash
+is already stored is skipped, so an interrupted run resumes without duplicates; a document that fails with a
+library error (bad PDF, OCR or embedding failure) is reported and skipped while the others land; any other
+exception stops the run, leaving only the documents already written, each complete.
 """
 
 from __future__ import annotations
 
 import hashlib
-import queue
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import io
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from PIL import Image
 from tqdm.auto import tqdm
 
 from .embed.types import Embedder, PageEmbedding
-from .errors import ColRetError, IndexMismatchError
+from .errors import ColRetError, IndexMismatchError, PDFError
 from .ingest.page import Page
+from .ingest.pdf import load_pdf
+from .ingest.render import iter_page_images
 from .store.lance import PageStore
 from .store.rows import encode_png
 
-T = TypeVar("T")
+logger = logging.getLogger(__name__)
 MetadataSpec = Mapping[str, Any] | Callable[[Path], Mapping[str, Any]] | None
 Status = Literal["added", "duplicate", "failed"]
 
@@ -55,18 +61,22 @@ class IndexReport:
 
     @property
     def added(self) -> list[DocumentOutcome]:
+        """Outcomes of the documents written by this run."""
         return [o for o in self.outcomes if o.status == "added"]
 
     @property
     def skipped(self) -> list[DocumentOutcome]:
+        """Outcomes of the documents already stored (same content hash)."""
         return [o for o in self.outcomes if o.status == "duplicate"]
 
     @property
     def failed(self) -> list[DocumentOutcome]:
+        """Outcomes of the documents that could not be indexed, each with its error."""
         return [o for o in self.outcomes if o.status == "failed"]
 
     @property
     def n_pages_added(self) -> int:
+        """Pages written by this run."""
         return sum(o.n_pages for o in self.added)
 
     def summary(self) -> str:
@@ -77,6 +87,37 @@ class IndexReport:
         )
 
 
+@dataclass
+class PreparedDocument:
+    """One input file made ready for the model: its hash, pages with regions and page images as PNG bytes.
+
+    ``outcome`` is set instead when the file needs no model: already stored, or failed before embedding.
+    """
+
+    path: Path
+    content_hash: str = ""
+    pages: list[Page] = field(default_factory=list)
+    pngs: list[bytes] = field(default_factory=list)
+    outcome: DocumentOutcome | None = None
+
+
+def pdf_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
+    """PDF files from a file, a folder (every ``*.pdf`` below it, sorted) or a list of them.
+
+    A path that does not exist is a `PDFError` naming it, before any model loads."""
+    items = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() == ".pdf"))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise PDFError(p, "no such file or folder")
+    return out
+
+
 def file_hash(path: str | Path) -> str:
     """sha256 of a file's bytes (the identity that makes re-adding a file a no-op)."""
     h = hashlib.sha256()
@@ -84,46 +125,6 @@ def file_hash(path: str | Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-# -- events from the preparing thread ---------------------------------------------------------------
-
-
-@dataclass
-class _DocStart:
-    index: int
-    path: Path
-    content_hash: str
-    pages: list[Page]
-
-
-@dataclass
-class _PageBatch:
-    index: int
-    images: list[Image.Image]
-    pngs: list[bytes]
-
-
-@dataclass
-class _DocEnd:
-    index: int
-
-
-@dataclass
-class _DocFailed:
-    index: int
-    path: Path
-    error: str
-
-
-@dataclass
-class _DocDuplicate:
-    index: int
-    path: Path
-    doc_id: str
-
-
-_Event = _DocStart | _PageBatch | _DocEnd | _DocFailed | _DocDuplicate
 
 
 def index_pdfs(
@@ -147,160 +148,95 @@ def index_pdfs(
             f"{store.uri}: the index holds {store.dim}-d vectors of {store.model_name!r}; "
             f"the embedder is {embedder.model_name!r} ({embedder.dim}-d)"
         )
+    prepare = partial(prepare_document, store=store, dpi=dpi, ocr=ocr, password=password)
     report = IndexReport()
-    events = _prepare(list(paths), store, dpi=dpi, ocr=ocr, password=password, batch_pages=batch_pages)
-    with tqdm(total=0, unit="page", desc="indexing", disable=not show_progress) as bar:
-        _consume(_prefetch(events, depth=2), store, embedder, metadata, report, bar)
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="colret-prepare") as pool,
+        tqdm(total=0, unit="page", desc="indexing", disable=not show_progress) as bar,
+    ):
+        for doc in one_ahead(pool, prepare, [Path(p) for p in paths]):
+            outcome = doc.outcome or embed_and_write(doc, store, embedder, metadata, batch_pages, bar)
+            if outcome.status == "failed":
+                logger.warning("skipped %s", outcome.describe())
+            report.outcomes.append(outcome)
     return report
 
 
-def _consume(
-    events: Iterable[_Event],
+def one_ahead(
+    pool: ThreadPoolExecutor, prepare: Callable[[Path], PreparedDocument], paths: list[Path]
+) -> Iterator[PreparedDocument]:
+    """``prepare(path)`` for each path, in order, each computed in ``pool`` while the caller works on the one before.
+
+    An exception in ``prepare`` re-raises here; when the caller stops early, leaving ``pool``'s ``with`` block
+    waits for the document in preparation (nothing is written from the background thread).
+    """
+    if not paths:
+        return
+    ahead = pool.submit(prepare, paths[0])
+    for following in paths[1:]:
+        doc, ahead = ahead.result(), pool.submit(prepare, following)
+        yield doc
+    yield ahead.result()
+
+
+def prepare_document(path: Path, *, store: PageStore, dpi: int, ocr: str, password: str | None) -> PreparedDocument:
+    """Hash, look up, load (regions) and render one document (runs in the background thread)."""
+    try:
+        content_hash = file_hash(path)
+    except OSError as exc:
+        return _failed(path, f"cannot read the file: {exc.strerror or exc}")
+    existing = store.has_document(content_hash)
+    if existing is not None:
+        return PreparedDocument(path, outcome=DocumentOutcome(str(path), "duplicate", doc_id=existing))
+    try:
+        pages = load_pdf(path, dpi=dpi, ocr=ocr, password=password)
+        images = iter_page_images(path, [p.number for p in pages], dpi=dpi, password=password)
+        pngs = [encode_png(image)[0] for _, image in images]
+    except ColRetError as exc:
+        return _failed(path, str(exc))
+    return PreparedDocument(path, content_hash, pages, pngs)
+
+
+def embed_and_write(
+    doc: PreparedDocument,
     store: PageStore,
     embedder: Embedder,
     metadata: MetadataSpec,
-    report: IndexReport,
+    batch_pages: int,
     bar: tqdm,
-) -> None:
-    """Embed page batches as they come and write each finished document in one call."""
-    current: _DocStart | None = None
+) -> DocumentOutcome:
+    """Embed a prepared document ``batch_pages`` pages per model call and write it in one `add_document`."""
+    bar.total += len(doc.pages)
+    bar.refresh()
     embeddings: list[PageEmbedding] = []
-    pngs: list[bytes] = []
-    for ev in events:
-        if isinstance(ev, (_DocFailed, _DocDuplicate)):
-            if isinstance(ev, _DocFailed):
-                _fail(report, bar, ev.path, ev.error)
-            else:
-                report.outcomes.append(DocumentOutcome(str(ev.path), "duplicate", doc_id=ev.doc_id))
-            current = None if current is not None and current.index == ev.index else current
-        elif isinstance(ev, _DocStart):
-            current, embeddings, pngs = ev, [], []
-            bar.total += len(ev.pages)
-            bar.refresh()
-        elif current is None or ev.index != current.index:
-            continue  # a batch of a document that already failed
-        elif isinstance(ev, _PageBatch):
-            try:
-                embeddings.extend(embedder.embed_pages(ev.images))
-            except ColRetError as exc:
-                _fail(report, bar, current.path, str(exc))
-                current = None
-                continue
-            pngs.extend(ev.pngs)
-            bar.update(len(ev.images))
-        else:  # _DocEnd
-            _write(current, embeddings, pngs, store, metadata, report, bar)
-            current = None
-
-
-def _write(
-    doc: _DocStart,
-    embeddings: list[PageEmbedding],
-    pngs: list[bytes],
-    store: PageStore,
-    metadata: MetadataSpec,
-    report: IndexReport,
-    bar: tqdm,
-) -> None:
-    meta = metadata(doc.path) if callable(metadata) else metadata
     try:
+        for start in range(0, len(doc.pngs), batch_pages):
+            batch = doc.pngs[start : start + batch_pages]
+            embeddings.extend(embedder.embed_pages([_decode(png) for png in batch]))
+            bar.update(len(batch))
+        meta = metadata(doc.path) if callable(metadata) else metadata
         doc_id = store.add_document(
             content_hash=doc.content_hash,
             file_name=doc.path.name,
             path=str(doc.path.resolve()),
             pages=doc.pages,
             embeddings=embeddings,
-            images=pngs,
+            images=doc.pngs,
             metadata=meta,
         )
     except ColRetError as exc:
-        _fail(report, bar, doc.path, str(exc))
-        return
+        return DocumentOutcome(str(doc.path), "failed", error=str(exc))
     if doc_id is None:  # the same file appeared twice in this run
-        report.outcomes.append(DocumentOutcome(str(doc.path), "duplicate", doc_id=store.has_document(doc.content_hash)))
-    else:
-        report.outcomes.append(DocumentOutcome(str(doc.path), "added", doc_id=doc_id, n_pages=len(doc.pages)))
+        return DocumentOutcome(str(doc.path), "duplicate", doc_id=store.has_document(doc.content_hash))
+    return DocumentOutcome(str(doc.path), "added", doc_id=doc_id, n_pages=len(doc.pages))
 
 
-def _fail(report: IndexReport, bar: tqdm, path: Path, error: str) -> None:
-    outcome = DocumentOutcome(str(path), "failed", error=error)
-    bar.write(f"skipped {outcome.describe()}")
-    report.outcomes.append(outcome)
+def _failed(path: Path, error: str) -> PreparedDocument:
+    """A prepared document that needs no model: it failed before embedding."""
+    return PreparedDocument(path, outcome=DocumentOutcome(str(path), "failed", error=error))
 
 
-def _prepare(
-    paths: list[str | Path], store: PageStore, *, dpi: int, ocr: str, password: str | None, batch_pages: int
-) -> Iterator[_Event]:
-    """Hash, load (regions) and render every document, batch by batch (runs in the background thread)."""
-    from .ingest.pdf import load_pdf
-    from .ingest.render import iter_page_images
-
-    for index, raw in enumerate(paths):
-        path = Path(raw)
-        try:
-            content_hash = file_hash(path)
-        except OSError as exc:
-            yield _DocFailed(index, path, f"cannot read the file: {exc.strerror or exc}")
-            continue
-        existing = store.has_document(content_hash)
-        if existing is not None:
-            yield _DocDuplicate(index, path, existing)
-            continue
-        try:
-            pages = load_pdf(path, dpi=dpi, ocr=ocr, password=password)
-            yield _DocStart(index, path, content_hash, pages)
-            numbers = [p.number for p in pages]
-            images: list[Image.Image] = []
-            for _, image in iter_page_images(path, numbers, dpi=dpi, password=password):
-                images.append(image)
-                if len(images) == batch_pages:
-                    yield _PageBatch(index, images, [encode_png(im)[0] for im in images])
-                    images = []
-            if images:
-                yield _PageBatch(index, images, [encode_png(im)[0] for im in images])
-        except ColRetError as exc:
-            yield _DocFailed(index, path, str(exc))
-            continue
-        yield _DocEnd(index)
-
-
-def _prefetch(items: Iterator[T], depth: int) -> Iterator[T]:
-    """Run ``items`` in a background thread, ``depth`` items ahead; its exceptions re-raise here.
-
-    When the consumer stops early (an exception, an interrupt), the thread stops at its next item.
-    """
-    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: tuple[str, Any]) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def run() -> None:
-        try:
-            for item in items:
-                if not put(("item", item)):
-                    return
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            put(("error", exc))
-            return
-        put(("done", None))
-
-    thread = threading.Thread(target=run, name="colret-prepare", daemon=True)
-    thread.start()
-    try:
-        while True:
-            kind, value = q.get()
-            if kind == "done":
-                return
-            if kind == "error":
-                raise value
-            yield value
-    finally:
-        stop.set()
-        thread.join(timeout=5)
+def _decode(png: bytes) -> Image.Image:
+    """The RGB page image of stored PNG bytes (lossless: the pixels that were rendered)."""
+    with Image.open(io.BytesIO(png)) as img:
+        return img.convert("RGB")

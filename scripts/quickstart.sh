@@ -14,7 +14,7 @@ mkdir -p "$out"
 model="${COLRET_MODEL:-}"
 if [ -z "$model" ]; then
   if "$py" -c "import sys; from llama_index_colret.embed.embedder import hub_reachable; sys.exit(0 if hub_reachable()[0] else 1)"; then
-    model=vidore/colqwen2-v1.0-hf
+    model="$("$py" -c "from llama_index_colret.embed import DEFAULT_MODEL; print(DEFAULT_MODEL)")"
   else
     echo "!! The Hugging Face hub is not reachable and COLRET_MODEL is not set."
     echo "!! Building a TINY RANDOM ColQwen2 model instead: the pipeline runs end to end, but its rankings,"

@@ -17,7 +17,8 @@ from PIL import Image
 
 from llama_index_colret.embed.types import Embedder, PageEmbedding
 from llama_index_colret.geometry import BBox, PatchGrid
-from llama_index_colret.grounding import GroundingOptions, ground_page, normalised_page_score, select
+from llama_index_colret.grounding import GroundingOptions, ground_page, select
+from llama_index_colret.grounding.ground import normalised_page_score
 from llama_index_colret.ingest.page import Region
 from llama_index_colret.testing.double import WordPatchEmbedder, aspect_grid, tiled_grid
 from llama_index_colret.testing.pdfgen import ChartSpec, PageSpec, PageTruth, make_pdf, sample_paragraphs

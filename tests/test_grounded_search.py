@@ -12,7 +12,8 @@ import pytest
 from llama_index_colret.embed.types import PageEmbedding
 from llama_index_colret.errors import EmptyIndexError, FilterError
 from llama_index_colret.grounded_search import QueryCache, crop, search_grounded, selection_to_dicts
-from llama_index_colret.grounding import GroundingOptions, ground_page, normalised_page_score
+from llama_index_colret.grounding import GroundingOptions, ground_page
+from llama_index_colret.grounding.ground import normalised_page_score
 from llama_index_colret.pipeline import index_pdfs
 from llama_index_colret.store.lance import PageStore
 from llama_index_colret.testing.double import WordPatchEmbedder

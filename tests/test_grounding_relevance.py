@@ -10,15 +10,9 @@ from hypothesis import strategies as st
 from llama_index_colret.embed.types import PageEmbedding, QueryEmbedding
 from llama_index_colret.errors import GroundingError
 from llama_index_colret.geometry import BBox, PatchGrid
-from llama_index_colret.grounding import (
-    GroundingOptions,
-    connected_components,
-    ground_page,
-    ground_vectors,
-    hotspots,
-    patch_relevance,
-    region_relevance,
-)
+from llama_index_colret.grounding import GroundingOptions, ground_page, ground_vectors
+from llama_index_colret.grounding.hotspots import connected_components, hotspots
+from llama_index_colret.grounding.relevance import patch_relevance, region_relevance
 from llama_index_colret.ingest.page import Region
 
 

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from llama_index_colret.geometry import BBox
-from llama_index_colret.grounding import GroundingOptions, PageGrounding, estimate_tokens, page_candidates, select
+from llama_index_colret.grounding import GroundingOptions, PageGrounding, select
+from llama_index_colret.grounding.select import page_candidates
+from llama_index_colret.grounding.tables import estimate_tokens
 from llama_index_colret.ingest.page import Region
 
 ALL_ON = dict(relative_alpha=None, percentile=None, top_k_per_page=None, top_k=None, token_budget=None)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from llama_index_colret.geometry import BBox, PatchGrid
-from llama_index_colret.grounding import GroundingOptions, ground_vectors, select, table_rows
+from llama_index_colret.grounding import GroundingOptions, ground_vectors, select
+from llama_index_colret.grounding.tables import table_rows
 from llama_index_colret.ingest.page import Region
 
 N_ROWS = 100  # table rows, one grid row each (plus a header): ~500 tokens, over the default 400

@@ -18,7 +18,7 @@ from llama_index.core.query_engine import CitationQueryEngine
 from llama_index.core.schema import ImageNode, MetadataMode, NodeRelationship, NodeWithScore, TextNode
 from llama_index.core.vector_stores.types import FilterCondition, FilterOperator, MetadataFilter, MetadataFilters
 
-from llama_index_colret.errors import EmptyIndexError, FilterError
+from llama_index_colret.errors import FilterError
 from llama_index_colret.llamaindex import ColRetIndex, RegionGroundingPostprocessor
 from llama_index_colret.llamaindex.nodes import HIDDEN_KEYS
 from llama_index_colret.testing.double import WordPatchEmbedder
@@ -61,7 +61,8 @@ def test_paragraph_query_returns_its_region_first_sync_and_async(built: ColRetIn
         assert [n.score for n in nodes] == sorted((n.score for n in nodes), reverse=True)
         assert top.score == pytest.approx(0.5 * m["region_relevance"] + 0.5 * m["page_score"])
         parent = top.node.relationships[NodeRelationship.PARENT]
-        assert parent.node_id == f"{m['doc_id']}:p{page}" == top.node.relationships[NodeRelationship.SOURCE].node_id
+        assert parent.node_id == f"{m['doc_id']}:p{page}"  # the page stays the PARENT (issue 13)
+        assert top.node.relationships[NodeRelationship.SOURCE].node_id == m["doc_id"] == top.node.ref_doc_id
         assert set(HIDDEN_KEYS) <= set(top.node.excluded_llm_metadata_keys)
         llm_text = top.node.get_content(metadata_mode=MetadataMode.LLM)
         assert "page_number" in llm_text and "bbox_pt" in llm_text and "region_relevance" not in llm_text
@@ -79,7 +80,7 @@ def test_query_is_encoded_once_per_text(built: ColRetIndex) -> None:
 
 def test_page_nodes_and_postprocessor_equal_grounded_retrieval(built: ColRetIndex, rare_word_corpus: dict) -> None:
     _, page, _, query = rare_word_corpus["queries"][4]
-    pages = built.as_retriever(grounded=False, similarity_top_k=2).retrieve(query)
+    pages = built.as_retriever(grounded=False, top_k_pages=2).retrieve(query)
     assert [n.node.node_id.count(":r") for n in pages] == [0, 0]
     m = pages[0].node.metadata
     assert pages[0].node.node_id == f"{m['doc_id']}:p{m['page_number']}" and m["page_number"] == page
@@ -87,7 +88,7 @@ def test_page_nodes_and_postprocessor_equal_grounded_retrieval(built: ColRetInde
     assert pages[0].node.text and m["name"] == "doc0"
     post = RegionGroundingPostprocessor(built.store, built.embedder, cache=built.cache)
     regions = post.postprocess_nodes(pages, query_str=query)
-    direct = built.as_retriever(similarity_top_k=2).retrieve(query)
+    direct = built.as_retriever(top_k_pages=2).retrieve(query)
     assert [(n.node.node_id, n.score) for n in regions] == [(n.node.node_id, n.score) for n in direct]
     one = RegionGroundingPostprocessor(built.store, built.embedder, top_k=1).postprocess_nodes(pages, query_str=query)
     assert len(one) == 1 and one[0].node.node_id == direct[0].node.node_id
@@ -97,7 +98,7 @@ def test_postprocessor_passes_foreign_nodes_through_and_grounds_each_page_once(
     built: ColRetIndex, rare_word_corpus: dict
 ) -> None:
     _, _, _, query = rare_word_corpus["queries"][4]
-    pages = built.as_retriever(grounded=False, similarity_top_k=2).retrieve(query)
+    pages = built.as_retriever(grounded=False, top_k_pages=2).retrieve(query)
     foreign = NodeWithScore(node=TextNode(id_="bm25-1", text="from another retriever"), score=7.0)
     post = RegionGroundingPostprocessor(built.store, built.embedder, cache=built.cache)
     regions = post.postprocess_nodes(pages, query_str=query)
@@ -112,7 +113,7 @@ def test_metadata_filters_and_or_not_nested(built: ColRetIndex, rare_word_corpus
     _, _, _, query = rare_word_corpus["queries"][0]  # a doc0 paragraph
 
     def files(filters: MetadataFilters, k: int = 5) -> set[tuple[str, int]]:
-        nodes = built.as_retriever(similarity_top_k=k, grounded=False, filters=filters).retrieve(query)
+        nodes = built.as_retriever(top_k_pages=k, grounded=False, filters=filters).retrieve(query)
         return {(n.node.metadata["file_name"], n.node.metadata["page_number"]) for n in nodes}
 
     everything = {("doc0.pdf", 1), ("doc0.pdf", 2), ("doc1.pdf", 1)}
@@ -154,13 +155,12 @@ def test_insert_delete_load_documents(rare_word_corpus: dict, double: WordPatchE
         "doc0.pdf"
     }
     assert reopened.delete_document(index.documents()[0].doc_id) == 2
-    with pytest.raises(EmptyIndexError, match="has no pages"):
-        reopened.as_retriever().retrieve("plums")
+    assert reopened.as_retriever().retrieve("plums") == []  # an emptied index: no nodes (issue 13)
 
 
 def test_query_engines_with_mock_llm(built: ColRetIndex, rare_word_corpus: dict) -> None:
     d, page, i, query = rare_word_corpus["queries"][2]
-    engine = built.as_query_engine(llm=MockLLM(), similarity_top_k=2, top_k=2, response_mode="compact")
+    engine = built.as_query_engine(llm=MockLLM(), top_k_pages=2, top_k_regions=2, response_mode="compact")
     response = engine.query(query)
     assert len(response.source_nodes) == 2 and str(response)
     assert response.source_nodes[0].node.metadata["page_number"] == page
@@ -226,13 +226,13 @@ def test_tiny_colqwen2_end_to_end(
     assert sum(d.n_pages for d in index.documents()) == 3
     loaded = ColRetIndex.load(tmp_path / "db")  # embedder=None: the recorded model
     assert loaded.embedder.model_name == index.embedder.model_name
-    retriever = loaded.as_retriever(similarity_top_k=2)
+    retriever = loaded.as_retriever(top_k_pages=2)
     nodes = retriever.retrieve("stone bridges")
     assert nodes and all(":r" in n.node.node_id for n in nodes)
     assert [n.node.node_id for n in asyncio.run(retriever.aretrieve("stone bridges"))] == [
         n.node.node_id for n in nodes
     ]
-    pages = loaded.as_retriever(grounded=False, similarity_top_k=3).retrieve("stone bridges")
+    pages = loaded.as_retriever(grounded=False, top_k_pages=3).retrieve("stone bridges")
     assert len(pages) == 3 and pages[0].score >= pages[-1].score
     response = loaded.as_query_engine(llm=MockLLM()).query("stone bridges")
     assert response.source_nodes

@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from ..errors import LLMConfigError
-from .show import add_search_options, grounded_from_args, one_line, print_snippets, store_and_embedder
+from .common import add_search_options, grounded_from_args, one_line, print_snippets, store_and_embedder
 
 ENV_VAR = "COLRET_LLM"
 # provider -> (module, class, pip package, keyword that takes the model name)
@@ -27,7 +27,7 @@ HOW_TO_CONFIGURE = (
     "  pip install llama-index-llms-openai && export OPENAI_API_KEY=...  then  --llm openai:gpt-4o-mini\n"
     "  pip install llama-index-llms-ollama && ollama pull llama3.1       then  --llm ollama:llama3.1"
 )
-ASK_EPILOG = f"""LLM specs (--llm, or the {ENV_VAR} environment variable):
+EPILOG = f"""LLM specs (--llm, or the {ENV_VAR} environment variable):
   openai:MODEL   OpenAI through llama-index-llms-openai (needs OPENAI_API_KEY), e.g. openai:gpt-4o-mini
   ollama:MODEL   a local Ollama server through llama-index-llms-ollama, e.g. ollama:llama3.1
   mock           LlamaIndex's MockLLM, which echoes the prompt (for trying the pipeline offline)
@@ -65,17 +65,16 @@ def llm_from_spec(spec: str) -> Any | None:
         raise LLMConfigError(f"cannot start LLM {spec!r}: {exc}") from exc
 
 
-def register(subparsers: Any) -> None:
-    """Add the `ask` subcommand."""
-    p = subparsers.add_parser(
-        "ask",
-        help="answer a question with an LLM from grounded region snippets, citing file, page and box",
-        description="Retrieve the best pages by exact MaxSim, ground the question onto their regions, and "
-        "hand the selected snippets (with file, page and box) to the LLM; prints the answer and the cited "
-        "regions. Without an LLM it prints the snippets and how to configure one.",
-        epilog=ASK_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+HELP = "answer a question with an LLM from grounded region snippets, citing file, page and box"
+DESCRIPTION = (
+    "Retrieve the best pages by exact MaxSim, ground the question onto their regions, and "
+    "hand the selected snippets (with file, page and box) to the LLM; prints the answer and the cited "
+    "regions. Without an LLM it prints the snippets and how to configure one."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of `colret ask`."""
     add_search_options(p)
     p.add_argument(
         "--llm",
@@ -83,7 +82,6 @@ def register(subparsers: Any) -> None:
         metavar="SPEC",
         help=f"LLM spec: openai:MODEL, ollama:MODEL, mock or none (default: ${ENV_VAR}, else none)",
     )
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
 
     store, embedder = store_and_embedder(args)
     engine = ColRetIndex(store, embedder).as_query_engine(
-        llm=llm, similarity_top_k=args.top_k, top_k=args.regions, level=args.level
+        llm=llm, top_k_pages=args.top_k, top_k_regions=args.regions, level=args.level
     )
     response = engine.query(args.question)
     print("Answer:")

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
 
 from ..errors import GroundingError
 from ..grounding import GroundingOptions
+from .common import add_command, add_device_option, add_pairs_option, positive_int
+
+HELP = "evaluate grounding or retrieval on a dataset"
+DESCRIPTION = (
+    "Evaluate on a dataset: `grounding` (BBox-DocVQA layout: the correct page is given, regions "
+    "are scored against ground-truth boxes) or `retrieval` (BEIR/ViDoRe layout: nDCG, recall, latency)."
+)
+run = None  # `colret eval` itself does nothing: its subcommands run
 
 
-def register(subparsers: Any) -> None:
-    """Add the `eval` subcommand with its `grounding` and `retrieval` subcommands."""
-    p = subparsers.add_parser(
-        "eval",
-        help="evaluate grounding or retrieval on a dataset",
-        description="Evaluate on a dataset: `grounding` (BBox-DocVQA layout: the correct page is given, regions "
-        "are scored against ground-truth boxes) or `retrieval` (BEIR/ViDoRe layout: nDCG, recall, latency).",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The `grounding` and `retrieval` subcommands of `colret eval` and their arguments."""
     sub = p.add_subparsers(dest="eval_task", required=True, metavar="TASK")
-    g = sub.add_parser(
+    g = add_command(
+        sub,
         "grounding",
+        run_grounding,
         help="region grounding on page images with ground-truth boxes",
         description="For each question, each evidence page image is OCR'd (Tesseract) into regions, embedded, "
         "grounded on the question and selected with the grounding options; reports hit rate at IoU 0.25/0.5/0.7, "
@@ -31,20 +34,23 @@ def register(subparsers: Any) -> None:
     )
     _common(g)
     g.add_argument(
-        "--ocr-dpi", type=_positive, default=None, help="resolution Tesseract assumes (default: the image's, else 150)"
+        "--ocr-dpi",
+        type=positive_int,
+        default=None,
+        help="resolution Tesseract assumes (default: the image's, else 150)",
     )
     g.add_argument("--seed", type=int, default=0, help="seed of the random baseline (default: 0)")
-    g.add_argument(
+    add_pairs_option(
+        g,
         "--option",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a grounding option, e.g. top_k=5 or relative_alpha=none (repeatable); "
+        "NAME=VALUE",
+        "override a grounding option, e.g. top_k=5 or relative_alpha=none (repeatable); "
         f"names: {', '.join(GroundingOptions.field_names())}",
     )
-    g.set_defaults(func=run_grounding)
-    r = sub.add_parser(
+    r = add_command(
+        sub,
         "retrieval",
+        run_retrieval,
         help="page retrieval on a BEIR/ViDoRe-style corpus of page images",
         description="Index the corpus images into a page store (temporary unless --db), search every judged "
         "query by exact MaxSim and report nDCG@k, recall@k, MRR@k and query latency (median, p95).",
@@ -54,16 +60,15 @@ def register(subparsers: Any) -> None:
     r.add_argument("--split", default="test", help="qrels split when the dataset has qrels/<split>.tsv")
     r.add_argument("--db", default=None, help="keep the index here (must be new or empty) instead of a temp dir")
     r.add_argument("--ocr", action="store_true", help="OCR corpus images into stored regions (default: none)")
-    r.set_defaults(func=run_retrieval)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="dataset folder (or, for grounding, its JSONL file)")
     p.add_argument("--model", required=True, help="model name or local path (ColQwen2, ColPali, ColModernVBert)")
     p.add_argument("--out", default=None, help="write the JSON report here and the markdown beside it (.md)")
-    p.add_argument("--limit", type=_positive, default=None, help="evaluate only the first N questions or queries")
-    p.add_argument("--device", default="auto", help="torch device for the model (default: auto)")
-    p.add_argument("--batch-size", type=_positive, default=4, help="pages per model forward pass (default: 4)")
+    p.add_argument("--limit", type=positive_int, default=None, help="evaluate only the first N questions or queries")
+    add_device_option(p)
+    p.add_argument("--batch-size", type=positive_int, default=4, help="pages per model forward pass (default: 4)")
     p.add_argument("--max-image-tokens", type=int, default=None, help="ColQwen2 image-token cap (default: 768)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -95,10 +100,11 @@ def parse_options(pairs: list[str]) -> GroundingOptions:
             valid = ", ".join(GroundingOptions.field_names())
             raise GroundingError(f"--option {pair!r}: expected NAME=VALUE with NAME one of {valid}")
         changes[name] = _value(raw.strip(), getattr(base, name))
-    return dataclasses.replace(base, **changes)
+    return base.replace(**changes)
 
 
 def _embedder(args: argparse.Namespace) -> Any:
+    """The model named by ``--model``, loaded with ``--device``, ``--batch-size`` and ``--max-image-tokens``."""
     from ..embed.embedder import ColEmbedder
 
     return ColEmbedder.from_pretrained(
@@ -107,6 +113,7 @@ def _embedder(args: argparse.Namespace) -> Any:
 
 
 def _emit(data: dict[str, Any], markdown: str, out: str | None) -> None:
+    """Print the markdown report; with ``--out`` also write the JSON and the markdown beside it."""
     from ..eval.report import write_report
 
     if out:
@@ -124,17 +131,6 @@ def _ks(raw: str) -> list[int]:
     if not ks or ks[0] < 1:
         raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {raw!r}")
     return ks
-
-
-def _positive(raw: str) -> int:
-    """A positive integer (argparse type)."""
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {raw!r}")
-    return value
 
 
 def run_grounding(args: argparse.Namespace) -> int:

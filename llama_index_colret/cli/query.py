@@ -3,36 +3,31 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
 from ..search.exact import ExactSearcher
 from ..store.lance import PageStore
-from .index import parse_pairs
+from .common import add_index_options, add_pairs_option, parse_pairs, positive_int, print_json, print_snippets
+
+HELP = "find the pages that answer a question"
+DESCRIPTION = (
+    "Embed the question with the index's model and rank every stored page by exact MaxSim. "
+    "score is the raw MaxSim; normalized_score divides it by the number of query vectors."
+)
 
 
-def register(subparsers: Any) -> None:
-    """Add the `query` subcommand."""
-    p = subparsers.add_parser(
-        "query",
-        help="find the pages that answer a question",
-        description="Embed the question with the index's model and rank every stored page by exact MaxSim. "
-        "score is the raw MaxSim; normalized_score divides it by the number of query vectors.",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of `colret query`."""
     p.add_argument("question", help="the question or search text")
-    p.add_argument("--db", required=True, help="index location: a directory or any LanceDB URI")
-    p.add_argument("--model", default=None, help="model name or path (default: the model the index was built with)")
-    p.add_argument("--top-k", type=int, default=5, help="number of pages (default: 5)")
-    p.add_argument(
+    add_index_options(p)
+    p.add_argument("--top-k", type=positive_int, default=5, help="number of pages (default: 5)")
+    add_pairs_option(
+        p,
         "--filter",
-        action="append",
-        default=[],
-        metavar="FIELD=VALUE",
-        help="keep pages whose field (file_name, doc_id, page_number, or a metadata key) equals VALUE (repeatable)",
+        "FIELD=VALUE",
+        "keep pages whose field (file_name, doc_id, page_number, or a metadata key) equals VALUE (repeatable)",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--device", default="auto", help="torch device for the model (default: auto)")
     p.add_argument(
         "--grounded",
         action="store_true",
@@ -40,27 +35,22 @@ def register(subparsers: Any) -> None:
         "region_relevance, score) to each hit in JSON, or print them as snippets with page and box",
     )
     p.add_argument("--regions", type=int, default=3, help="with --grounded: regions kept over all pages (default: 3)")
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the top pages; 0 on success (also when no page matches the filter)."""
-    from ..embed.embedder import ColEmbedder
+    from ..embed.embedder import resolve_embedder
 
-    if args.top_k <= 0:
-        print("colret query: --top-k must be positive", file=sys.stderr)
-        return 2
     store = PageStore.open(args.db, model_name=args.model)
     filters = parse_pairs(args.filter, "--filter") or None
     store.where(filters)  # a bad filter fails before the model loads
-    embedder = ColEmbedder.from_pretrained(args.model or store.model_name, device=args.device)
+    embedder = resolve_embedder(args.model, store.model_name, device=args.device)
     query = embedder.embed_queries([args.question])[0]
     hits = ExactSearcher(store, cache=False).search(query, k=args.top_k, filters=filters)
     if args.grounded:
         return _print_grounded(args, store, query, hits)
     if args.json:
-        json.dump({"query": args.question, "hits": [h.to_dict() for h in hits]}, sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        print_json({"query": args.question, "hits": [h.to_dict() for h in hits]})
         return 0
     if not hits:
         print("no page matches")
@@ -74,7 +64,6 @@ def _print_grounded(args: argparse.Namespace, store: PageStore, query: Any, hits
     """``--grounded``: each hit with its selected regions, as JSON or as snippets with page and box."""
     from ..grounded_search import ground_hits, region_dict
     from ..grounding import GroundingOptions, select
-    from .show import print_snippets
 
     grounded = ground_hits(hits, query, store, GroundingOptions(top_k=args.regions))
     selection = select([g.grounding for g in grounded], GroundingOptions(top_k=args.regions))
@@ -89,6 +78,5 @@ def _print_grounded(args: argparse.Namespace, store: PageStore, query: Any, hits
         hit = h.to_dict()
         hit["regions"] = [region_dict(grounded[p], s) for s in selection.regions if s.page_index == p]
         out.append(hit)
-    json.dump({"query": args.question, "hits": out}, sys.stdout, indent=1)
-    sys.stdout.write("\n")
+    print_json({"query": args.question, "hits": out})
     return 0

@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
 from ..ingest.page import Page
 from ..ingest.pdf import OCR_MODES, load_pdf
+from .common import positive_int, print_json
+
+HELP = "list the regions (lines, blocks, tables, figures) found on each page of a PDF"
+DESCRIPTION = (
+    "Extract regions with normalised boxes (x0, y0, x1, y1 in [0, 1], origin top-left) "
+    "from the PDF text layer, or with Tesseract OCR for pages without one."
+)
 
 
-def register(subparsers: Any) -> None:
-    """Add the `regions` subcommand."""
-    p = subparsers.add_parser(
-        "regions",
-        help="list the regions (lines, blocks, tables, figures) found on each page of a PDF",
-        description="Extract regions with normalised boxes (x0, y0, x1, y1 in [0, 1], origin top-left) "
-        "from the PDF text layer, or with Tesseract OCR for pages without one.",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of `colret regions`."""
     p.add_argument("file", help="the PDF file")
     p.add_argument("--json", action="store_true", help="print JSON instead of a listing")
     p.add_argument("--level", choices=("block", "line"), default="block", help="region level (default: block)")
     p.add_argument("--ocr", choices=OCR_MODES, default="auto", help="when to run Tesseract (default: auto)")
-    p.add_argument("--dpi", type=int, default=150, help="render resolution for OCR (default: 150)")
+    p.add_argument("--dpi", type=positive_int, default=150, help="render resolution for OCR (default: 150)")
     p.add_argument("--password", default=None, help="password of an encrypted PDF")
-    p.set_defaults(func=run)
 
 
 def page_dict(page: Page, level: str) -> dict[str, Any]:
@@ -45,8 +43,7 @@ def run(args: argparse.Namespace) -> int:
     """Print the regions of every page; 0 when every page was read, 1 when some page failed (e.g. OCR)."""
     pages = load_pdf(args.file, dpi=args.dpi, ocr=args.ocr, password=args.password)
     if args.json:
-        json.dump({"file": args.file, "pages": [page_dict(p, args.level) for p in pages]}, sys.stdout, indent=1)
-        sys.stdout.write("\n")
+        print_json({"file": args.file, "pages": [page_dict(p, args.level) for p in pages]})
     else:
         for page in pages:
             regions = page.regions_at(args.level)  # type: ignore[arg-type]

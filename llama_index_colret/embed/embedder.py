@@ -18,10 +18,9 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from ..errors import EmbeddingError, ModelLoadError
+from . import DEFAULT_MODEL
 from .families import FAMILIES, FamilyHook
-from .types import PageEmbedding, QueryEmbedding
-
-DEFAULT_MODEL = "vidore/colqwen2-v1.0-hf"
+from .types import Embedder, PageEmbedding, QueryEmbedding
 
 
 def pick_device(device: str = "auto") -> torch.device:
@@ -227,3 +226,11 @@ class ColEmbedder:
                 tokens = self.processor.tokenizer.convert_ids_to_tokens(ids.tolist())
                 out.append(QueryEmbedding(vectors=vectors, tokens=tokens, augmentation=(ids == aug_id).numpy()))
         return out
+
+
+def resolve_embedder(embedder: Embedder | str | Path | None, recorded: str | None = None, **load: Any) -> Embedder:
+    """The one model resolution: an `Embedder` as given, else the named model or folder, else ``recorded`` (the
+    model an index was built with), else `DEFAULT_MODEL`; ``load`` goes to `ColEmbedder.from_pretrained`."""
+    if embedder is not None and not isinstance(embedder, (str, Path)):
+        return embedder
+    return ColEmbedder.from_pretrained(str(embedder or recorded or DEFAULT_MODEL), **load)

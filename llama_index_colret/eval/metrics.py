@@ -37,8 +37,9 @@ Pure numpy: imports neither LanceDB, transformers nor llama_index.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -219,6 +220,11 @@ def _nanmean(values: Sequence[float]) -> float:
     return float(arr[ok].mean()) if ok.any() else math.nan
 
 
+def nan_to_none(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``values`` with float NaN as None (JSON has no NaN; an undefined figure becomes null)."""
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in values.items()}
+
+
 def _ratio(num: int, den: int) -> float:
     return num / den if den else math.nan
 
@@ -235,14 +241,12 @@ class Summary:
 
     def to_dict(self) -> dict[str, object]:
         """JSON form; NaN becomes None."""
-        clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in self.metrics.items()}
-        tok = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in self.tokens.items()}
         return {
             "n_questions": self.n_questions,
             "n_pages": self.n_pages,
             "n_empty_selections": self.n_empty_selections,
-            "metrics": clean,
-            "tokens": tok,
+            "metrics": nan_to_none(self.metrics),
+            "tokens": nan_to_none(self.tokens),
         }
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .metrics import nan_to_none
+
 Qrels = Mapping[str, Mapping[str, int]]  # query id -> document id -> grade
 
 
@@ -69,16 +71,12 @@ class RetrievalSummary:
 
     def to_dict(self) -> dict[str, object]:
         """JSON form; NaN becomes None."""
-
-        def clean(d: dict[str, float]) -> dict[str, float | None]:
-            return {k: (None if math.isnan(v) else v) for k, v in d.items()}
-
         return {
             "n_queries": self.n_queries,
             "n_skipped": self.n_skipped,
             "n_missing": self.n_missing,
-            "metrics": clean(self.metrics),
-            "latency_s": clean(self.latency),
+            "metrics": nan_to_none(self.metrics),
+            "latency_s": nan_to_none(self.latency),
         }
 
 

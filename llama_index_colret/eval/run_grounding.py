@@ -11,7 +11,6 @@ text. Full-page image tokens are the embedder's image-token count (``grid.n_toke
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,11 +25,12 @@ from tqdm.auto import tqdm
 from ..embed.types import Embedder, PageEmbedding, QueryEmbedding
 from ..errors import DatasetError, OCRError
 from ..geometry import BBox
-from ..grounding import GroundingOptions, estimate_tokens, ground_page, select
+from ..grounding import GroundingOptions, ground_page, select
+from ..grounding.tables import estimate_tokens
 from ..ingest.page import Region
 from .bm25 import bm25_select, random_select
 from .datasets import Evidence, GroundingQuestion
-from .metrics import PageCase, QuestionScore, Summary, score_question, summarize_by_kind
+from .metrics import PageCase, QuestionScore, Summary, nan_to_none, score_question, summarize_by_kind
 from .report import grounding_markdown, grounding_to_json
 
 SYSTEMS: tuple[str, ...] = ("colret", "random", "bm25")
@@ -239,12 +239,6 @@ def _collect(path: Path, future: Future[list[Region]], failures: dict[str, str])
         return []
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
 def grounding_report(run: GroundingRun, meta: dict[str, Any], options: GroundingOptions) -> tuple[dict, str]:
     """The JSON document and markdown of a run: the shared report plus settings, references and per-question rows."""
     data = grounding_to_json(run.results)
@@ -256,9 +250,7 @@ def grounding_report(run: GroundingRun, meta: dict[str, Any], options: Grounding
     data["region_failures"] = run.region_failures
     data["seconds"] = run.seconds
     data["published_reference"] = PUBLISHED
-    data["questions"] = [
-        {"id": q.id, "kind": q.kind, **{k: _clean(v) for k, v in q.values().items()}} for q in run.scores["colret"]
-    ]
+    data["questions"] = [{"id": q.id, "kind": q.kind, **nan_to_none(q.values())} for q in run.scores["colret"]]
     head = [
         f"# Grounding evaluation: {meta.get('model', '?')} on {meta.get('dataset', '?')}",
         "",

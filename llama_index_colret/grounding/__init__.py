@@ -1,36 +1,22 @@
 """Grounding: propagate patch MaxSim onto region boxes and select the regions that answer (pure math).
 
 `ground_page` turns a query and a stored page embedding into a `PageGrounding` (patch relevance map,
-region scores, candidates including hot-spot figures); `select` picks regions over several pages under
-`GroundingOptions` (per-page relative/percentile/top-k filters, global top-k, token budget).
+region scores, candidates including hot-spot figures; `ground_vectors` does the same from raw vectors);
+`select` picks regions over several pages under `GroundingOptions` (per-page relative/percentile/top-k
+filters, global top-k, token budget) into a `Selection` of `SelectedRegion`s. The steps in between live in
+their modules: ``relevance.py`` (patch map, region scores), ``hotspots.py``, ``tables.py``, ``select.py``.
 """
 
-from .ground import PageGrounding, ground_page, ground_vectors, normalised_page_score, regions_at_level
-from .hotspots import connected_components, hot_cells, hotspots
+from .ground import PageGrounding, ground_page, ground_vectors
 from .options import GroundingOptions
-from .relevance import patch_relevance, region_coverage, region_relevance, similarity
-from .select import SelectedRegion, Selection, page_candidates, select
-from .tables import estimate_tokens, expand_large_tables, table_rows
+from .select import SelectedRegion, Selection, select
 
 __all__ = [
     "GroundingOptions",
     "PageGrounding",
     "SelectedRegion",
     "Selection",
-    "connected_components",
-    "estimate_tokens",
-    "expand_large_tables",
     "ground_page",
     "ground_vectors",
-    "hot_cells",
-    "hotspots",
-    "normalised_page_score",
-    "page_candidates",
-    "patch_relevance",
-    "region_coverage",
-    "region_relevance",
-    "regions_at_level",
     "select",
-    "similarity",
-    "table_rows",
 ]

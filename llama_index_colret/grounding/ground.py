@@ -13,6 +13,7 @@ import numpy as np
 from ..embed.types import PageEmbedding, QueryEmbedding
 from ..geometry import PatchGrid
 from ..ingest.page import Region
+from ..search.maxsim import maxsim
 from .hotspots import hotspots
 from .options import GroundingOptions
 from .relevance import patch_relevance, region_coverage, region_relevance
@@ -53,13 +54,12 @@ def regions_at_level(regions: Sequence[Region], level: str) -> list[Region]:
 
 
 def normalised_page_score(query_vectors: np.ndarray, page_vectors: np.ndarray) -> float:
-    """Normalised MaxSim: ``sum_i max_j (Q . D^T)_ij / n_query_tokens`` over all stored page vectors."""
-    q = np.asarray(query_vectors, dtype=np.float32)
-    if q.shape[0] == 0 or page_vectors.shape[0] == 0:
+    """Normalised MaxSim (`search.maxsim.maxsim` / n_query_tokens) over all stored page vectors; 0.0 when
+    the query or the page has no vectors."""
+    q, d = np.asarray(query_vectors), np.asarray(page_vectors)
+    if q.shape[0] == 0 or d.shape[0] == 0:
         return 0.0
-    d = np.asarray(page_vectors, dtype=np.float32)
-    s = np.einsum("qk,pk->qp", q, d, optimize=False)  # (n_query_tokens, n_page_vectors), single-threaded
-    return float(s.max(axis=1).sum() / q.shape[0])
+    return maxsim(q, d) / q.shape[0]
 
 
 def ground_vectors(
@@ -75,7 +75,7 @@ def ground_vectors(
     rmap = patch_relevance(query_vectors, patch_vectors, grid, augmentation_mask, options)  # (n_rows, n_cols)
     base = expand_large_tables(regions_at_level(regions, options.level), regions, options.table_max_tokens)
     cov = region_coverage(base, grid)  # (n_regions, n_patches)
-    spots = hotspots(rmap, base, grid, options, coverage=cov)
+    spots = hotspots(rmap, base, grid, options)
     candidates = base + spots
     if spots:
         cov = np.concatenate([cov, region_coverage(spots, grid)], axis=0)  # (n_candidates, n_patches)

@@ -19,26 +19,20 @@ from .relevance import region_coverage
 _DEFAULT = GroundingOptions()
 
 
-def hot_cells(
-    relevance_map: np.ndarray,
-    regions: Sequence[Region],
-    grid: PatchGrid,
-    options: GroundingOptions = _DEFAULT,
-    coverage: np.ndarray | None = None,
-) -> np.ndarray:
-    """Cells that are hot and not covered by regions: ``(n_rows, n_cols)`` bool.
+def hot_cells(rmap: np.ndarray, coverage: np.ndarray, grid: PatchGrid, options: GroundingOptions) -> np.ndarray:
+    """Cells of the relevance map ``rmap`` that are hot and not covered by regions: ``(n_rows, n_cols)`` bool.
 
     Hot: min-max normalised relevance ``>= hotspot_threshold``. An all-equal map has no hot cells.
-    Covered: more than ``hotspot_max_covered`` of the cell's area lies under regions (overlaps capped at 1).
+    Covered: more than ``hotspot_max_covered`` of the cell's area lies under regions (overlaps capped at 1);
+    ``coverage`` is the regions' `region_coverage` ``(n_regions, n_patches)``.
     """
-    r = np.asarray(relevance_map, dtype=np.float64)  # (n_rows, n_cols)
+    r = np.asarray(rmap, dtype=np.float64)  # (n_rows, n_cols)
     lo, hi = float(r.min()), float(r.max())
     if not hi > lo:
         return np.zeros(r.shape, dtype=bool)
     hot = (r - lo) / (hi - lo) >= options.hotspot_threshold  # (n_rows, n_cols)
-    cov = region_coverage(regions, grid) if coverage is None else coverage  # (n_regions, n_patches)
     cell_area = 1.0 / grid.n_patches
-    covered_frac = np.minimum(cov.sum(axis=0) / cell_area, 1.0)  # (n_patches,)
+    covered_frac = np.minimum(coverage.sum(axis=0) / cell_area, 1.0)  # (n_patches,)
     covered = covered_frac.reshape(grid.n_rows, grid.n_cols) > options.hotspot_max_covered  # (n_rows, n_cols)
     return hot & ~covered
 
@@ -69,7 +63,6 @@ def hotspots(
     regions: Sequence[Region],
     grid: PatchGrid,
     options: GroundingOptions = _DEFAULT,
-    coverage: np.ndarray | None = None,
 ) -> list[Region]:
     """Figure candidates from uncovered hot cells: one `Region` per component at least ``hotspot_min_side``
     cells tall AND wide (a one-cell band along a hot text region is that region's spill-over, not a figure).
@@ -79,7 +72,7 @@ def hotspots(
     """
     if not options.hotspots:
         return []
-    mask = hot_cells(relevance_map, regions, grid, options, coverage)
+    mask = hot_cells(relevance_map, region_coverage(regions, grid), grid, options)
     out: list[Region] = []
     for comp in connected_components(mask):
         rows, cols = {r for r, _ in comp}, {c for _, c in comp}

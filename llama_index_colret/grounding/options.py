@@ -18,8 +18,9 @@ Defaults and why:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, fields
-from typing import Literal
+from typing import Any, Literal
 
 from ..errors import GroundingError
 
@@ -113,3 +114,11 @@ class GroundingOptions:
     def field_names(cls) -> list[str]:
         """Names of every option (for CLI flags and error messages)."""
         return [f.name for f in fields(cls)]
+
+    def replace(self, **changes: Any) -> GroundingOptions:
+        """A copy with ``changes`` applied and validated like the constructor (`GroundingError` on a bad value);
+        an unknown name is a TypeError listing the valid ones."""
+        unknown = sorted(set(changes) - set(self.field_names()))
+        if unknown:
+            raise TypeError(f"unknown grounding option(s) {unknown}; valid: {', '.join(self.field_names())}")
+        return dataclasses.replace(self, **changes)

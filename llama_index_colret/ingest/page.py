@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,24 +26,14 @@ class Region:
     source: RegionSource = "text_layer"
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON and storage form."""
-        return {
-            "text": self.text,
-            "bbox": self.bbox.as_list(),
-            "kind": self.kind,
-            "level": self.level,
-            "source": self.source,
-        }
+        """The JSON and storage form: one key per field, the box as ``[x0, y0, x1, y1]``."""
+        return {f.name: getattr(self, f.name) for f in fields(self)} | {"bbox": self.bbox.as_list()}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Region:
-        return cls(
-            text=d["text"],
-            bbox=BBox.from_list(d["bbox"]),
-            kind=d.get("kind", "text"),
-            level=d.get("level", "block"),
-            source=d.get("source", "text_layer"),
-        )
+        """From `to_dict` form; missing keys take their defaults."""
+        kept = {f.name: d[f.name] for f in fields(cls) if f.name in d}
+        return cls(**kept | {"bbox": BBox.from_list(d["bbox"])})
 
 
 @dataclass

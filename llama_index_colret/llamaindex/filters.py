@@ -5,6 +5,8 @@ OR, NOT and nested filters are evaluated as sets of ``(doc_id, page_number)`` ke
 on its own, then combined (AND: intersection, OR: union, NOT: complement within the index). Operators:
 ``== != > >= < <= in nin`` and ``is_empty`` (IS NULL); ``any``, ``all``, ``contains``, ``text_match`` and
 ``text_match_insensitive`` are refused with a FilterError naming them (stored metadata values are scalars).
+The reader keys map onto stored columns: ``file_path`` filters ``path``, ``page_label`` (a string, as
+LlamaIndex's PDF readers set it) filters ``page_number`` with the label read as an integer.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from ..errors import FilterError
 from ..store.lance import PageStore
 
 PageKey = tuple[str, int]
+
+#: LlamaIndex reader metadata keys and the stored column each one filters.
+READER_KEYS: dict[str, str] = {"file_path": "path", "page_label": "page_number"}
 
 _SUPPORTED: dict[FilterOperator, str] = {
     FilterOperator.EQ: "==",
@@ -53,7 +58,22 @@ def leaf_condition(f: MetadataFilter) -> dict[str, Any]:
             f"metadata values are scalars; supported operators: {valid}"
         )
     value = list(f.value) if isinstance(f.value, (list, tuple)) else f.value
+    if f.key == "page_label":
+        value = [_page_label(v) for v in value] if isinstance(value, list) else _page_label(value)
     return {_SUPPORTED[op]: value}
+
+
+def store_field(f: MetadataFilter) -> str:
+    """The store field a LlamaIndex filter key means (reader keys map onto their stored columns)."""
+    return READER_KEYS.get(f.key, f.key)
+
+
+def _page_label(value: Any) -> int:
+    """A ``page_label`` filter value (``"3"`` or 3) as the stored page number; FilterError otherwise."""
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise FilterError(f"filter on page_label needs a page number such as '3', got {value!r}") from None
 
 
 def plan_filters(filters: MetadataFilters | Mapping[str, Any] | None) -> FilterPlan:
@@ -73,7 +93,7 @@ def plan_filters(filters: MetadataFilters | Mapping[str, Any] | None) -> FilterP
         merged: dict[str, dict[str, Any]] = {}
         for f in filters.filters:
             cond = leaf_condition(f)  # type: ignore[arg-type]
-            slot = merged.setdefault(f.key, {})  # type: ignore[union-attr]
+            slot = merged.setdefault(store_field(f), {})  # type: ignore[arg-type]
             if set(cond) & set(slot):
                 return FilterPlan(None, filters)  # the same operator twice on a key: evaluate as sets
             slot.update(cond)
@@ -101,7 +121,7 @@ def matching_keys(store: PageStore, tree: MetadataFilters, universe: set[PageKey
     parts = [
         matching_keys(store, f, universe)
         if isinstance(f, MetadataFilters)
-        else _keys(store, {f.key: leaf_condition(f)})
+        else _keys(store, {store_field(f): leaf_condition(f)})
         for f in tree.filters
     ]
     if not parts:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from llama_index.core.base.llms.types import ImageBlock, TextBlock
 from llama_index.core.schema import ImageNode, NodeWithScore, QueryBundle
@@ -11,7 +12,10 @@ from llama_index.core.tools import FunctionTool
 from .nodes import citation
 from .retriever import ColRetRetriever
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_NAME = "search_pdfs"
+EMPTY_INDEX = "No documents are indexed yet, so there is nothing to search."
 DEFAULT_DESCRIPTION = (
     "Search the indexed PDF pages for a question. Returns the most relevant regions (paragraphs, tables, "
     "figures) as numbered snippets, each citing its file, page and box in PDF points; figures come as images."
@@ -39,6 +43,9 @@ def make_tool(
 
     def search(query: str) -> list[TextBlock | ImageBlock]:
         """Search the PDFs for ``query``."""
+        if retriever.store.count() == 0:
+            logger.warning("%s: no documents are indexed; the tool %r answers so", retriever.store.uri, name)
+            return [TextBlock(text=EMPTY_INDEX)]
         return nodes_to_blocks(retriever.retrieve(QueryBundle(query_str=query)))
 
     async def asearch(query: str) -> list[TextBlock | ImageBlock]:

@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..embed.types import QueryEmbedding
-from ..errors import EmptyIndexError, IndexMismatchError
+from ..errors import IndexMismatchError
 from ..store.filters import Filters
-from ..store.lance import PackedPages, PageStore
+from ..store.lance import PageStore, ensure_not_empty
+from ..store.packed import PackedVectors, PageKeys
 from ..store.records import PageRecord
+from ..store.schema import ZERO_NORM
 from .maxsim import DEFAULT_CHUNK_VECTORS, maxsim_packed, top_k
 
 DEFAULT_MAX_CACHE_BYTES = 3 * 1024**3  # 3 GiB of float16 vectors: about 15,000 pages of 750 x 128
-ZERO_NORM = 1e-6
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class ExactSearcher:
         self.max_cache_bytes = max_cache_bytes
         self.chunk_vectors = chunk_vectors
         self.batch_pages = batch_pages
-        self._cached: PackedPages | None = None
+        self._cached: tuple[PageKeys, PackedVectors] | None = None
         self._cached_version: int | None = None
         self._row_of: dict[tuple[str, int], int] = {}
 
@@ -83,8 +84,7 @@ class ExactSearcher:
         """
         q = self._query_matrix(query)
         where = self.store.where(filters)  # validates the filter fields first
-        if self.store.count() == 0:
-            raise EmptyIndexError(f"{self.store.uri}: the index holds no pages")
+        ensure_not_empty(self.store)
         if self._use_cache():
             pages, scores = self._score_cached(q, filters if where else None)
         else:
@@ -134,17 +134,17 @@ class ExactSearcher:
             return True
         return self.store.total_vectors() * self.store.dim * 2 <= self.max_cache_bytes
 
-    def _load_cache(self) -> PackedPages:
-        """All vectors of the table, read batch by batch into one preallocated float16 array."""
+    def _load_cache(self) -> tuple[PageKeys, PackedVectors]:
+        """All keys and vectors of the table, read batch by batch into one preallocated float16 array."""
         version = self.store.version
         if self._cached is not None and self._cached_version == version:
             return self._cached
         self.clear_cache()
         vectors = np.empty((self.store.total_vectors(), self.store.dim), dtype=np.float16)  # (n_total, dim)
-        keys: list[PackedPages] = []
-        lengths: list[np.ndarray] = []
+        keys: list[PageKeys] = []
+        lengths: list[np.ndarray] = [np.empty(0, np.int64)]
         at = 0
-        for batch in self.store.iter_packed(batch_pages=self.batch_pages):
+        for batch_keys, batch in self.store.iter_packed(batch_pages=self.batch_pages):
             n = batch.vectors.shape[0]
             if at + n > vectors.shape[0]:  # pages were added while reading: grow (rare)
                 grow = np.empty((at + n - vectors.shape[0], vectors.shape[1]), np.float16)  # (missing, dim)
@@ -152,64 +152,37 @@ class ExactSearcher:
             vectors[at : at + n] = batch.vectors
             at += n
             lengths.append(np.diff(batch.offsets))
-            keys.append(_take(batch, np.arange(batch.n_pages), keys_only=True))
-        vectors = vectors[:at]
-        cached = _merge_keys(keys)
-        cached.vectors = vectors
-        cached.offsets = np.concatenate([[0], np.cumsum(np.concatenate(lengths) if lengths else [])]).astype(np.int64)
+            keys.append(batch_keys)
+        offsets = np.concatenate([[0], np.cumsum(np.concatenate(lengths))]).astype(np.int64)  # (n_pages + 1,)
+        cached = PageKeys.concat(keys), PackedVectors(vectors[:at], offsets)
         changed = self.store.version != version  # written to while read: read it again next time
         self._cached, self._cached_version = cached, (None if changed else version)
-        keys_in_order = zip(cached.doc_ids, cached.page_numbers, strict=True)
+        keys_in_order = zip(cached[0].doc_ids, cached[0].page_numbers, strict=True)
         self._row_of = {(d, int(n)): i for i, (d, n) in enumerate(keys_in_order)}
         return cached
 
-    def _score_cached(self, q: np.ndarray, filters: Filters | None) -> tuple[PackedPages, np.ndarray]:
-        cached = self._load_cache()
-        if filters is None:
-            return cached, maxsim_packed(q, cached.vectors, cached.offsets, chunk_vectors=self.chunk_vectors)
-        doc_ids, numbers = self.store.page_keys(filters)
-        rows = np.array([self._row_of[(d, int(n))] for d, n in zip(doc_ids, numbers, strict=True)], dtype=np.int64)
-        subset = _take(cached, rows)
-        if subset.n_pages == 0:
-            return subset, np.empty(0, dtype=np.float32)
-        return subset, maxsim_packed(q, subset.vectors, subset.offsets, chunk_vectors=self.chunk_vectors)
+    def _score_cached(self, q: np.ndarray, filters: Filters | None) -> tuple[PageKeys, np.ndarray]:
+        """Score the cached pages (those matching ``filters``): their keys and ``(n_pages,)`` scores."""
+        keys, packed = self._load_cache()
+        if filters is not None:
+            doc_ids, numbers = self.store.page_keys(filters)
+            rows = np.array([self._row_of[(d, int(n))] for d, n in zip(doc_ids, numbers, strict=True)], dtype=np.int64)
+            keys, packed = keys.take(rows), packed.take(rows)
+        return keys, self._maxsim(q, packed)
 
-    def _score_streamed(self, q: np.ndarray, filters: Filters | None, k: int) -> tuple[PackedPages, np.ndarray]:
+    def _score_streamed(self, q: np.ndarray, filters: Filters | None, k: int) -> tuple[PageKeys, np.ndarray]:
         """Score batch by batch, keeping only each batch's top-k (memory: one batch plus k pages per batch)."""
-        kept: list[PackedPages] = []
+        kept: list[PageKeys] = []
         kept_scores: list[np.ndarray] = [np.empty(0, dtype=np.float32)]
-        for batch in self.store.iter_packed(filters, batch_pages=self.batch_pages):
-            scores = maxsim_packed(q, batch.vectors, batch.offsets, chunk_vectors=self.chunk_vectors)
-            best = top_k(scores, batch.doc_ids, batch.page_numbers, k)
-            kept.append(_take(batch, best, keys_only=True))
+        for keys, packed in self.store.iter_packed(filters, batch_pages=self.batch_pages):
+            scores = self._maxsim(q, packed)
+            best = top_k(scores, keys.doc_ids, keys.page_numbers, k)
+            kept.append(keys.take(best))
             kept_scores.append(scores[best])
-        return _merge_keys(kept), np.concatenate(kept_scores)
+        return PageKeys.concat(kept), np.concatenate(kept_scores)
 
-
-def _take(pages: PackedPages, rows: np.ndarray | list[int], *, keys_only: bool = False) -> PackedPages:
-    """The pages at ``rows`` (in that order); with ``keys_only`` the vectors are left out."""
-    rows = np.asarray(rows, dtype=np.int64)
-    keys = dict(
-        doc_ids=[pages.doc_ids[i] for i in rows],
-        page_numbers=pages.page_numbers[rows] if len(rows) else np.empty(0, np.int64),
-        file_names=[pages.file_names[i] for i in rows],
-        paths=[pages.paths[i] for i in rows],
-    )
-    if keys_only or len(rows) == 0:
-        dim = pages.vectors.shape[1] if pages.vectors.ndim == 2 else 0
-        return PackedPages(**keys, vectors=np.empty((0, dim), np.float16), offsets=np.zeros(1, np.int64))
-    lengths = pages.offsets[rows + 1] - pages.offsets[rows]  # (n_rows,)
-    vectors = np.concatenate([pages.vectors[pages.offsets[i] : pages.offsets[i + 1]] for i in rows])  # (sum, dim)
-    return PackedPages(**keys, vectors=vectors, offsets=np.concatenate([[0], np.cumsum(lengths)]))
-
-
-def _merge_keys(parts: list[PackedPages]) -> PackedPages:
-    """The page keys of several batches end to end (no vectors)."""
-    return PackedPages(
-        doc_ids=[d for p in parts for d in p.doc_ids],
-        page_numbers=np.concatenate([np.empty(0, np.int64)] + [p.page_numbers for p in parts]),
-        file_names=[f for p in parts for f in p.file_names],
-        paths=[x for p in parts for x in p.paths],
-        vectors=np.empty((0, 0), np.float16),
-        offsets=np.zeros(1, np.int64),
-    )
+    def _maxsim(self, q: np.ndarray, packed: PackedVectors) -> np.ndarray:
+        """Raw MaxSim of ``q`` against each packed page: ``(n_pages,)`` float32 (empty for no pages)."""
+        if packed.n_pages == 0:
+            return np.empty(0, dtype=np.float32)
+        return maxsim_packed(q, packed.vectors, packed.offsets, chunk_vectors=self.chunk_vectors)

@@ -1,6 +1,7 @@
 """Storage: pages, multi-vectors, regions and images in LanceDB."""
 
-from .lance import PackedPages, PageStore
+from .lance import PageStore
+from .packed import PackedVectors, PageKeys
 from .records import DocumentInfo, PageRecord
 
-__all__ = ["DocumentInfo", "PackedPages", "PageRecord", "PageStore"]
+__all__ = ["DocumentInfo", "PackedVectors", "PageKeys", "PageRecord", "PageStore"]

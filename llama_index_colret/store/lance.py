@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,43 +19,24 @@ import pyarrow.compute as pc
 from PIL import Image
 
 from ..embed.types import PageEmbedding
-from ..errors import EmptyIndexError, IndexMismatchError, StoreError
+from ..errors import EmptyIndexError, IndexMismatchError, PageNotFoundError, StoreError
 from ..ingest.page import Page
 from .filters import Filters, build_where, literal
+from .packed import KEY_COLUMNS, PackedVectors, PageKeys
 from .records import DocumentInfo, PageRecord
-from .rows import document_table, split_metadata
+from .rows import page_records, promoted_metadata, records_table
 from .schema import (
     FILTERABLE_CORE,
     METADATA_PREFIX,
     TABLE_NAME,
     build_schema,
+    check_columns,
     metadata_arrow_type,
     metadata_columns,
     read_index_meta,
 )
 
 _SQL_TYPES = {"bool": "BOOLEAN", "int64": "BIGINT", "double": "DOUBLE", "string": "STRING"}
-_KEY_COLUMNS = ["doc_id", "page_number", "file_name", "path"]
-
-
-@dataclass
-class PackedPages:
-    """Vectors of many pages end to end, with the keys of each page.
-
-    ``vectors``: ``(n_total_vectors, dim)`` float16; page ``i`` owns rows ``offsets[i]:offsets[i + 1]``;
-    ``offsets``: ``(n_pages + 1,)`` int64.
-    """
-
-    doc_ids: list[str]
-    page_numbers: np.ndarray
-    file_names: list[str]
-    paths: list[str]
-    vectors: np.ndarray
-    offsets: np.ndarray
-
-    @property
-    def n_pages(self) -> int:
-        return len(self.doc_ids)
 
 
 class PageStore:
@@ -67,6 +47,7 @@ class PageStore:
         self.uri = uri
         self._table = table
         meta = read_index_meta(table.schema, uri)
+        check_columns(table.schema, uri)
         self.model_name: str = meta["model_name"]
         self.dim: int = int(meta["dim"])
 
@@ -79,10 +60,14 @@ class PageStore:
         A ``model_name`` or ``dim`` that disagrees with the recorded one is an `IndexMismatchError`.
         """
         uri = str(uri)
+        reading = model_name is None or dim is None
+        local = _local_path(uri, refuse_file=True)
+        if local is not None and reading and not local.is_dir():  # reading never creates the folder
+            raise empty_index(uri)
         db = lancedb.connect(uri, read_consistency_interval=timedelta(0))
         if TABLE_NAME not in db.list_tables().tables:
-            if model_name is None or dim is None:
-                raise EmptyIndexError(f"{uri}: no colret index here (build one with `colret index ... --db {uri}`)")
+            if reading:
+                raise empty_index(uri)
             db.create_table(TABLE_NAME, schema=build_schema(dim, model_name), exist_ok=True)
         store = cls(uri, db.open_table(TABLE_NAME))
         if model_name is not None and model_name != store.model_name:
@@ -101,7 +86,11 @@ class PageStore:
 
     @staticmethod
     def exists(uri: str | Path) -> bool:
-        """Whether ``uri`` holds a colret index."""
+        """Whether ``uri`` holds a colret index (a missing local folder is not created to find out); StoreError
+        when ``uri`` is a file."""
+        local = _local_path(str(uri), refuse_file=True)
+        if local is not None and not local.is_dir():
+            return False
         return TABLE_NAME in lancedb.connect(str(uri)).list_tables().tables
 
     # -- state ---------------------------------------------------------------------------------
@@ -160,21 +149,11 @@ class PageStore:
         taken = self._select(["content_hash"], self._doc_where(doc_id), 1)
         if taken.num_rows:
             raise StoreError(f"{path}: doc_id {doc_id!r} already holds another file; delete it first")
-        _, promoted = split_metadata(metadata, path)
+        doc = DocumentInfo(doc_id, file_name, path, content_hash, len(pages), dict(metadata or {}))
+        promoted = promoted_metadata(doc.metadata, path)
         self._promote_metadata(promoted, path)
-        table = document_table(
-            self.schema,
-            doc_id=doc_id,
-            content_hash=content_hash,
-            file_name=file_name,
-            path=path,
-            pages=pages,
-            embeddings=embeddings,
-            images=images,
-            metadata=metadata,
-            dim=self.dim,
-        )
-        self._table.add(table)
+        records = page_records(doc, pages, embeddings, images, self.dim)
+        self._table.add(records_table(self.schema, records, promoted))
         self._ensure_fts_index()
         return doc_id
 
@@ -214,11 +193,12 @@ class PageStore:
         ]
 
     def get_page(self, doc_id: str, page_number: int) -> PageRecord:
-        """One stored page; KeyError naming the page when it is not stored."""
+        """One stored page; `PageNotFoundError` naming the page when it is not stored."""
         return self.get_pages([(doc_id, page_number)])[0]
 
     def get_pages(self, keys: Sequence[tuple[str, int]]) -> list[PageRecord]:
-        """Stored pages for ``(doc_id, page_number)`` keys, in the order asked; KeyError for a missing one."""
+        """Stored pages for ``(doc_id, page_number)`` keys, in the order asked; `PageNotFoundError` for a missing
+        one."""
         if not keys:
             return []
         by_doc: dict[str, list[int]] = {}
@@ -229,25 +209,26 @@ class PageStore:
             for d, ns in by_doc.items()
         )
         table = self._select(None, where, None)
-        packed = packed_vectors(table.column("vectors"), self.dim)
+        packed = PackedVectors.from_column(table.column("vectors"), self.dim)
         found: dict[tuple[str, int], PageRecord] = {}
         for i, row in enumerate(table.drop_columns(["vectors"]).to_pylist()):
-            vectors = packed.vectors[packed.offsets[i] : packed.offsets[i + 1]]  # (n_vectors, dim)
-            found[(row["doc_id"], int(row["page_number"]))] = PageRecord.from_row(row, vectors.copy())
+            found[(row["doc_id"], int(row["page_number"]))] = PageRecord.from_row(row, packed.page(i).copy())
         missing = [k for k in keys if (k[0], int(k[1])) not in found]
         if missing:
-            raise KeyError(f"{self.uri}: pages not in the index: {missing}")
+            raise PageNotFoundError(f"{self.uri}: pages not in the index: {missing}")
         return [found[(d, int(n))] for d, n in keys]
 
-    def iter_packed(self, filters: Filters | None = None, *, batch_pages: int = 256) -> Iterator[PackedPages]:
-        """Stream the vectors of every page matching ``filters`` in batches of ``batch_pages`` (bounded memory)."""
+    def iter_packed(
+        self, filters: Filters | None = None, *, batch_pages: int = 256
+    ) -> Iterator[tuple[PageKeys, PackedVectors]]:
+        """Stream keys and vectors of every page matching ``filters`` in batches of ``batch_pages`` (bounded memory)."""
         where = self.where(filters)
-        query = self._table.search().select([*_KEY_COLUMNS, "vectors"])
+        query = self._table.search().select([*KEY_COLUMNS, "vectors"])
         if where:
             query = query.where(where)
         for batch in query.limit(None).to_batches(batch_pages):
             if batch.num_rows:
-                yield packed_from_batch(batch, self.dim)
+                yield PageKeys.from_batch(batch), PackedVectors.from_column(batch.column("vectors"), self.dim)
 
     def iter_rows(
         self, columns: list[str], filters: Filters | None = None, *, batch_pages: int = 256
@@ -287,7 +268,7 @@ class PageStore:
         if self.count() == 0:
             return []
         self._ensure_fts_index()
-        query = self._table.search(text, query_type="fts").select(["doc_id", "page_number"])
+        query = self._table.search(text, query_type="fts").select(["doc_id", "page_number", "_score"])
         where = self.where(filters)
         if where:
             query = query.where(where, prefilter=True)
@@ -329,25 +310,25 @@ class PageStore:
             self._table.create_index("text", config=FTS())
 
 
-def packed_from_batch(batch: pa.RecordBatch | pa.Table, dim: int) -> PackedPages:
-    """Keys and packed vectors of a batch holding the key columns and ``vectors``."""
-    packed = packed_vectors(batch.column("vectors"), dim)
-    return PackedPages(
-        doc_ids=batch.column("doc_id").to_pylist(),
-        page_numbers=np.asarray(batch.column("page_number").to_numpy(), dtype=np.int64),
-        file_names=batch.column("file_name").to_pylist(),
-        paths=batch.column("path").to_pylist(),
-        vectors=packed.vectors,
-        offsets=packed.offsets,
+def ensure_not_empty(store: PageStore) -> None:
+    """Raise `empty_index` naming the URI when the index holds no pages."""
+    if store.count() == 0:
+        raise empty_index(store.uri)
+
+
+def empty_index(uri: str) -> EmptyIndexError:
+    """The one error for an index without pages (absent or empty), saying how to fill it."""
+    return EmptyIndexError(
+        f"{uri}: no colret index here or it has no pages; add PDFs with `colret index PDF... --db {uri}`"
     )
 
 
-def packed_vectors(column: pa.Array | pa.ChunkedArray, dim: int) -> PackedPages:
-    """A ``list<fixed_size_list<float16, dim>>`` column as float16 ``(n_total, dim)`` plus offsets."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    lengths = column.value_lengths().to_numpy(zero_copy_only=False).astype(np.int64)  # (n_pages,)
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)  # (n_pages + 1,)
-    flat = column.flatten().flatten().to_numpy(zero_copy_only=False)  # (n_total * dim,)
-    vectors = flat.reshape(-1, dim)  # (n_total, dim)
-    return PackedPages([], np.empty(0, np.int64), [], [], vectors, offsets)
+def _local_path(uri: str, refuse_file: bool = False) -> Path | None:
+    """``uri`` as a local path, or None for a remote LanceDB URI (``s3://``, ``db://``, ...); with
+    ``refuse_file``, StoreError when the path is a file (an index is a directory)."""
+    if "://" in uri and not uri.startswith("file://"):
+        return None
+    path = Path(uri.removeprefix("file://"))
+    if refuse_file and path.is_file():
+        raise StoreError(f"{uri}: is a file, not an index directory; give a directory or a LanceDB URI")
+    return path

@@ -1,9 +1,9 @@
-"""Turning pages, embeddings and images into one Arrow table (the rows of one document), with validation."""
+"""Turning pages, embeddings and images into `PageRecord`s and one Arrow table (the rows of one document),
+with validation."""
 
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,9 +14,8 @@ from PIL import Image
 from ..embed.types import PageEmbedding
 from ..errors import StoreError
 from ..ingest.page import Page
-from .schema import METADATA_KEY_RE, METADATA_PREFIX, metadata_arrow_type
-
-ZERO_NORM = 1e-6  # a vector shorter than this is "zero": it would vanish from cosine search
+from .records import DocumentInfo, PageRecord, metadata_json
+from .schema import METADATA_KEY_RE, METADATA_PREFIX, ZERO_NORM, metadata_arrow_type
 
 
 def encode_png(image: Image.Image | bytes) -> tuple[bytes, int, int]:
@@ -50,75 +49,71 @@ def checked_vectors(emb: PageEmbedding, dim: int, where: str) -> np.ndarray:
     return half
 
 
-def split_metadata(metadata: Mapping[str, Any] | None, where: str) -> tuple[str, dict[str, Any]]:
-    """The metadata as a JSON string and the promotable ``{key: value}`` scalars (identifier keys)."""
-    meta = dict(metadata or {})
+def promoted_metadata(metadata: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The promotable ``{key: value}`` scalars of the metadata (identifier keys); StoreError when the
+    metadata cannot be stored as JSON."""
     try:
-        as_json = json.dumps(meta, sort_keys=True, ensure_ascii=False)
+        metadata_json(dict(metadata))
     except (TypeError, ValueError) as exc:
         raise StoreError(f"{where}: metadata is not JSON-serialisable: {exc}") from exc
-    promoted = {
+    return {
         k: v
-        for k, v in meta.items()
+        for k, v in metadata.items()
         if isinstance(k, str) and METADATA_KEY_RE.match(k) and metadata_arrow_type(v) is not None
     }
-    return as_json, promoted
 
 
-def document_table(
-    schema: pa.Schema,
-    *,
-    doc_id: str,
-    content_hash: str,
-    file_name: str,
-    path: str,
+def page_records(
+    doc: DocumentInfo,
     pages: Sequence[Page],
     embeddings: Sequence[PageEmbedding],
     images: Sequence[Image.Image | bytes],
-    metadata: Mapping[str, Any] | None,
     dim: int,
-) -> pa.Table:
-    """All rows of one document as an Arrow table in ``schema`` (which holds any promoted metadata columns)."""
+) -> list[PageRecord]:
+    """The `PageRecord` of every page of ``doc``, checked (vectors, counts, page numbers) and PNG-encoded."""
     if not pages:
-        raise StoreError(f"{path}: a document needs at least one page")
+        raise StoreError(f"{doc.path}: a document needs at least one page")
     if not len(pages) == len(embeddings) == len(images):
-        raise StoreError(f"{path}: {len(pages)} pages, {len(embeddings)} embeddings and {len(images)} images")
+        raise StoreError(f"{doc.path}: {len(pages)} pages, {len(embeddings)} embeddings and {len(images)} images")
     numbers = [p.number for p in pages]
     if len(set(numbers)) != len(numbers):
-        raise StoreError(f"{path}: page numbers repeat: {numbers}")
-    meta_json, promoted = split_metadata(metadata, path)
-    rows, page_vectors = [], []
+        raise StoreError(f"{doc.path}: page numbers repeat: {numbers}")
+    records = []
     for page, emb, image in zip(pages, embeddings, images, strict=True):
-        where = f"{path}, page {page.number}"
-        vectors = checked_vectors(emb, dim, where)
-        page_vectors.append(vectors)
         png, w, h = encode_png(image)
-        row: dict[str, Any] = {
-            "doc_id": doc_id,
-            "page_number": page.number,
-            "content_hash": content_hash,
-            "file_name": file_name,
-            "path": path,
-            "width_pt": float(page.width_pt),
-            "height_pt": float(page.height_pt),
-            "rotation": int(page.rotation),
-            "dpi": int(page.dpi),
-            "metadata_json": meta_json,
-            "n_vectors": vectors.shape[0],
-            "patch_positions": np.asarray(emb.patch_positions, dtype=np.int64).tolist(),
-            "grid": emb.grid.to_dict(),
-            "regions": [r.to_dict() for r in page.regions],
-            "text": page.text,
-            "image": png,
-            "image_width": w,
-            "image_height": h,
-            "page_error": page.error,
-        }
-        row.update({METADATA_PREFIX + k: v for k, v in promoted.items()})
-        rows.append(row)
+        records.append(
+            PageRecord(
+                doc_id=doc.doc_id,
+                page_number=page.number,
+                content_hash=doc.content_hash,
+                file_name=doc.file_name,
+                path=doc.path,
+                width_pt=float(page.width_pt),
+                height_pt=float(page.height_pt),
+                rotation=int(page.rotation),
+                dpi=int(page.dpi),
+                metadata=doc.metadata,
+                vectors=checked_vectors(emb, dim, f"{doc.path}, page {page.number}"),
+                patch_positions=np.asarray(emb.patch_positions, dtype=np.int64),
+                grid=emb.grid,
+                regions=list(page.regions),
+                text=page.text,
+                image_bytes=png,
+                image_width=w,
+                image_height=h,
+                page_error=page.error,
+            )
+        )
+    return records
+
+
+def records_table(schema: pa.Schema, records: Sequence[PageRecord], promoted: Mapping[str, Any]) -> pa.Table:
+    """Records as an Arrow table in ``schema``, with the promoted ``m_<key>`` metadata values on every row."""
+    extra = {METADATA_PREFIX + k: v for k, v in promoted.items()}
     rest = pa.schema([f for f in schema if f.name != "vectors"])
-    table = pa.Table.from_pylist(rows, schema=rest)
-    table = table.add_column(schema.get_field_index("vectors"), schema.field("vectors"), [_vector_lists(page_vectors)])
+    table = pa.Table.from_pylist([r.to_row() | extra for r in records], schema=rest)
+    vectors = _vector_lists([r.vectors for r in records])
+    table = table.add_column(schema.get_field_index("vectors"), schema.field("vectors"), [vectors])
     return table.replace_schema_metadata(schema.metadata)
 
 

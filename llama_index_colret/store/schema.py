@@ -1,4 +1,5 @@
-"""The Arrow schema of the LanceDB "pages" table (one row per page) and the index metadata it carries.
+"""The Arrow schema of the LanceDB "pages" table (one row per page, columns declared by `PageRecord`) and
+the index metadata it carries.
 
 Choices:
 - ``vectors`` is ``list<fixed_size_list<float16, dim>>``: half the bytes of float32 on disk and in the
@@ -23,6 +24,7 @@ from typing import Any
 import pyarrow as pa
 
 from ..errors import IndexMismatchError
+from .records import PAGE_COLUMNS
 
 TABLE_NAME = "pages"
 META_KEY = b"colret"
@@ -31,56 +33,19 @@ IMAGE_FORMAT = "png"
 METADATA_PREFIX = "m_"
 METADATA_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
-GRID_TYPE = pa.struct(
-    [
-        pa.field("n_rows", pa.int32()),
-        pa.field("n_cols", pa.int32()),
-        pa.field("order", pa.string()),
-        pa.field("tile_rows", pa.int32()),
-        pa.field("tile_cols", pa.int32()),
-        pa.field("n_global", pa.int32()),
-    ]
-)
-REGION_TYPE = pa.struct(
-    [
-        pa.field("text", pa.string()),
-        pa.field("bbox", pa.list_(pa.float64(), 4)),  # normalised [x0, y0, x1, y1]
-        pa.field("kind", pa.string()),
-        pa.field("level", pa.string()),
-        pa.field("source", pa.string()),
-    ]
-)
+ZERO_NORM = 1e-6  # a vector shorter than this is "zero": it would vanish from cosine search, so it is never stored
 
 # Columns a filter may name directly (user metadata keys are the others).
-FILTERABLE_CORE = ("doc_id", "page_number", "content_hash", "file_name", "path", "width_pt", "height_pt", "n_vectors")
+FILTERABLE_CORE = tuple(c.name for _, c in PAGE_COLUMNS if c.filterable)
 
 
 def build_schema(dim: int, model_name: str) -> pa.Schema:
-    """The table schema for ``dim``-dimensional vectors of ``model_name``, with the index metadata."""
+    """The table schema (the columns `PageRecord` declares) for ``dim``-d vectors of ``model_name``, with the
+    index metadata."""
     if dim <= 0:
         raise ValueError(f"vector dim must be positive, got {dim}")
-    fields = [
-        pa.field("doc_id", pa.string(), nullable=False),
-        pa.field("page_number", pa.int32(), nullable=False),  # 1-based
-        pa.field("content_hash", pa.string(), nullable=False),  # sha256 of the file's bytes
-        pa.field("file_name", pa.string(), nullable=False),
-        pa.field("path", pa.string(), nullable=False),
-        pa.field("width_pt", pa.float64(), nullable=False),  # displayed (rotated) page size
-        pa.field("height_pt", pa.float64(), nullable=False),
-        pa.field("rotation", pa.int16(), nullable=False),
-        pa.field("dpi", pa.int32(), nullable=False),  # resolution of the stored image
-        pa.field("metadata_json", pa.string(), nullable=False),
-        pa.field("n_vectors", pa.int32(), nullable=False),
-        pa.field("vectors", pa.list_(pa.list_(pa.float16(), dim)), nullable=False),
-        pa.field("patch_positions", pa.list_(pa.int32()), nullable=False),  # raster order -> row in vectors
-        pa.field("grid", GRID_TYPE, nullable=False),
-        pa.field("regions", pa.list_(REGION_TYPE), nullable=False),
-        pa.field("text", pa.string(), nullable=False),
-        pa.field("image", pa.binary(), nullable=False),  # PNG bytes
-        pa.field("image_width", pa.int32(), nullable=False),
-        pa.field("image_height", pa.int32(), nullable=False),
-        pa.field("page_error", pa.string(), nullable=True),  # e.g. OCR failed: the page is kept without regions
-    ]
+    multivector = pa.list_(pa.list_(pa.float16(), dim))
+    fields = [pa.field(c.name, c.type or multivector, nullable=c.nullable) for _, c in PAGE_COLUMNS]
     meta = {"format_version": FORMAT_VERSION, "model_name": model_name, "dim": dim, "image_format": IMAGE_FORMAT}
     return pa.schema(fields, metadata={META_KEY: json.dumps(meta).encode()})
 
@@ -96,6 +61,19 @@ def read_index_meta(schema: pa.Schema, uri: str) -> dict[str, Any]:
             f"{uri}: index format {meta['format_version']} is newer than this library reads ({FORMAT_VERSION})"
         )
     return meta
+
+
+def check_columns(schema: pa.Schema, uri: str) -> None:
+    """Refuse a table whose page columns differ from `PageRecord`'s (missing or of another type), saying how
+    to rebuild; promoted ``m_<key>`` columns are the table's own."""
+    want = build_schema(int(read_index_meta(schema, uri)["dim"]), "")
+    for f in want:
+        have = schema.field(f.name).type if f.name in schema.names else None
+        if have != f.type:
+            raise IndexMismatchError(
+                f"{uri}: column {f.name!r} is {have or 'missing'}, this version stores {f.type}; rebuild the index "
+                "into a new directory (`colret index PDF... --db NEW_DIR`)"
+            )
 
 
 def metadata_arrow_type(value: Any) -> pa.DataType | None:

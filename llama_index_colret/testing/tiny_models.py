@@ -11,6 +11,7 @@ from __future__ import annotations
 import string
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers, trainers
@@ -129,16 +130,7 @@ def _build_colpali(out_dir: Path) -> None:
             "bos_token_id": tokenizer.bos_token_id,
             "eos_token_id": tokenizer.eos_token_id,
         },
-        "vision_config": {
-            "model_type": "siglip_vision_model",
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
-            "image_size": PALI_IMAGE_SIZE,
-            "patch_size": PALI_PATCH,
-            "projection_dim": 64,
-        },
+        "vision_config": _siglip_vision(PALI_IMAGE_SIZE, PALI_PATCH, projection_dim=64),
         "image_token_index": processor.image_token_id,
         "vocab_size": len(tokenizer),
         "projection_dim": 64,
@@ -146,6 +138,20 @@ def _build_colpali(out_dir: Path) -> None:
     }
     config = ColPaliConfig(vlm_config=vlm, embedding_dim=EMBEDDING_DIM)
     _save(ColPaliForRetrieval(config), processor, out_dir)
+
+
+def _siglip_vision(image_size: int, patch_size: int, **extra: int) -> dict[str, Any]:
+    """The tiny SigLIP vision tower both PaliGemma-based ColPali and ColModernVBert use (2 layers, width 32)."""
+    return {
+        "model_type": "siglip_vision_model",
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "image_size": image_size,
+        "patch_size": patch_size,
+        **extra,
+    }
 
 
 def _build_colmodernvbert(out_dir: Path) -> None:
@@ -183,15 +189,7 @@ def _build_colmodernvbert(out_dir: Path) -> None:
             "cls_token_id": tokenizer.bos_token_id,
             "sep_token_id": tokenizer.eos_token_id,
         },
-        "vision_config": {
-            "model_type": "siglip_vision_model",
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
-            "image_size": MVB_TILE,
-            "patch_size": MVB_PATCH,
-        },
+        "vision_config": _siglip_vision(MVB_TILE, MVB_PATCH),
         "image_token_id": processor.image_token_id,
         "pixel_shuffle_factor": MVB_SHUFFLE,
     }
