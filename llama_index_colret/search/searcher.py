@@ -1,7 +1,7 @@
 """One entry point for page search: `searcher_for(store, mode)` -> an object with
 ``search(query, k=10, filters=None) -> list[PageHit]``.
 
-- ``"exact"``: `ScanSearcher`, a bf16 scan of an in-memory cache with a proven bound and a float32
+- ``"exact"``: `ExactSearcher`, a bf16 scan of an in-memory cache with a proven bound and a float32
   re-score: the float32 brute-force top k and scores. Memory: about 192 KiB per 750-vector page.
 - ``"two_stage"``: `TwoStageSearcher`, candidates from the LanceDB ANN index on the pooled first-stage
   column, exact MaxSim re-score on the stored vectors read by row id. Memory: the ANN index only.
@@ -18,12 +18,12 @@ import numpy as np
 from ..embed.types import QueryEmbedding
 from ..store.filters import Filters
 from ..store.lance import PageStore
-from .exact import PageHit
-from .scan import ScanSearcher
+from . import SEARCH_MODES
+from .exact import ExactSearcher
+from .hits import PageHit
 from .two_stage import TwoStageSearcher, has_first_stage
 
 SearchMode = Literal["auto", "exact", "two_stage"]
-SEARCH_MODES: tuple[str, ...] = ("auto", "exact", "two_stage")
 # Above this many pages "auto" goes two-stage: the exact scan costs ~35 ms per 1,000 pages on 2 cores
 # (bf16) and ~190 KiB of RAM per page, so at 5,000 pages it is ~0.2 s and ~1 GB, where two-stage
 # answers in tens of milliseconds from disk (benchmarks/scale.py).
@@ -46,7 +46,7 @@ class AutoSearcher:
     def __init__(self, store: PageStore, *, threshold: int = AUTO_TWO_STAGE_PAGES) -> None:
         self.store = store
         self.threshold = threshold
-        self.exact = ScanSearcher(store)
+        self.exact = ExactSearcher(store)
         self.two_stage = TwoStageSearcher(store)
 
     def current(self) -> Searcher:
@@ -66,7 +66,7 @@ class AutoSearcher:
 def searcher_for(store: PageStore, mode: str = "auto", *, threshold: int = AUTO_TWO_STAGE_PAGES) -> Searcher:
     """The searcher for ``mode`` (``"auto"``, ``"exact"`` or ``"two_stage"``) over ``store``."""
     if mode == "exact":
-        return ScanSearcher(store)
+        return ExactSearcher(store)
     if mode == "two_stage":
         return TwoStageSearcher(store)
     if mode == "auto":

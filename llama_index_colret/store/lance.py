@@ -22,6 +22,7 @@ from ..embed.types import PageEmbedding
 from ..errors import EmptyIndexError, IndexMismatchError, PageNotFoundError, StoreError
 from ..ingest.page import Page
 from .filters import Filters, build_where, literal
+from .first_stage import FIRST_STAGE_COLUMN, IndexReport, build_index, first_stage_type, with_first_stage
 from .packed import KEY_COLUMNS, PackedVectors, PageKeys
 from .records import DocumentInfo, PageRecord
 from .rows import page_records, promoted_metadata, records_table
@@ -68,7 +69,9 @@ class PageStore:
         if TABLE_NAME not in db.list_tables().tables:
             if reading:
                 raise empty_index(uri)
-            db.create_table(TABLE_NAME, schema=build_schema(dim, model_name), exist_ok=True)
+            schema = build_schema(dim, model_name)
+            schema = schema.append(pa.field(FIRST_STAGE_COLUMN, first_stage_type(dim), nullable=True))
+            db.create_table(TABLE_NAME, schema=schema, exist_ok=True)
         store = cls(uri, db.open_table(TABLE_NAME))
         if model_name is not None and model_name != store.model_name:
             raise IndexMismatchError(
@@ -153,7 +156,10 @@ class PageStore:
         promoted = promoted_metadata(doc.metadata, path)
         self._promote_metadata(promoted, path)
         records = page_records(doc, pages, embeddings, images, self.dim)
-        self._table.add(records_table(self.schema, records, promoted))
+        table = records_table(self.schema, records, promoted)
+        if self.has_first_stage:
+            table = with_first_stage(table, records, self.dim)
+        self._table.add(table)
         self._ensure_fts_index()
         return doc_id
 
@@ -169,6 +175,30 @@ class PageStore:
         """Compact the table's files and bring the full-text index up to date; with ``cleanup_older_than``,
         also delete versions older than that (``timedelta(0)``: keep only the latest, reclaiming disk)."""
         self._table.optimize(cleanup_older_than=cleanup_older_than)
+
+    @property
+    def has_first_stage(self) -> bool:
+        """Whether the table carries the first-stage column of two-stage search."""
+        return FIRST_STAGE_COLUMN in self.schema.names
+
+    def build_search_index(self, *, retrain: bool = False) -> IndexReport:
+        """Build or refresh the first stage of two-stage search: add and fill the pooled column where it is
+        missing, train the ANN index (or, once trained, fold new rows in); see `store.first_stage`."""
+        return build_index(self._table, self.dim, retrain=retrain)
+
+    def first_stage_rows(self, query: np.ndarray, n: int, where: str | None, *, nprobes: int) -> np.ndarray:
+        """Row ids ``(<= n,)`` of the best pages for ``query`` ``(n_q, dim)`` by the ANN search on the
+        first-stage column (rows not yet indexed are scanned flat); ``where``: a validated filter."""
+        if not self.has_first_stage:
+            raise StoreError(
+                f"{self.uri}: the index has no first stage for two-stage search; build it with "
+                f"`colret optimize --db {self.uri}` (or PageStore.build_search_index())"
+            )
+        search = self._table.search(query.tolist(), vector_column_name=FIRST_STAGE_COLUMN).distance_type("cosine")
+        search = search.nprobes(nprobes).select(["_distance"]).with_row_id(True).limit(n)
+        if where:
+            search = search.where(where, prefilter=True)
+        return search.to_arrow().column("_rowid").to_numpy().astype(np.uint64)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -246,7 +276,7 @@ class PageStore:
         """``columns`` of the pages at LanceDB ``row_ids``, in the order asked (ids of the current version)."""
         if not row_ids:
             return self._table.schema.empty_table().select(columns)
-        table = self._table.take_row_ids(list(row_ids)).select(columns).with_row_id(True).to_arrow()
+        table = self._table.take_row_ids(list(row_ids)).select(columns).with_row_id().to_arrow()
         at = {int(r): i for i, r in enumerate(table.column("_rowid").to_pylist())}
         missing = [r for r in row_ids if int(r) not in at]
         if missing:

@@ -22,10 +22,10 @@ target words are re-derived (text only, no vectors) without storing the corpus.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+import hashlib
 import io
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -274,7 +274,7 @@ def write_corpus(
         doc = done // pages_per_doc
         name = f"doc{doc:07d}"
         store.add_document(
-            content_hash=f"{s.seed}-{doc}".ljust(64, "0"),
+            content_hash=hashlib.sha256(f"synthetic-corpus/{s.seed}/{name}".encode()).hexdigest(),
             file_name=f"{name}.pdf",
             path=f"/corpus/{name}.pdf",
             pages=[Page(f"/corpus/{name}.pdf", i + 1, 612.0, 792.0) for i in range(pages_per_doc)],
