@@ -53,9 +53,7 @@ def assert_same(hits: list, ref: Ref) -> None:
 
 
 @pytest.mark.parametrize("mode", ["exact", "two_stage"])
-def test_equals_brute_force_with_filters_add_and_delete(
-    store: PageStore, corpus: SyntheticCorpus, mode: str
-) -> None:
+def test_equals_brute_force_with_filters_add_and_delete(store: PageStore, corpus: SyntheticCorpus, mode: str) -> None:
     """Both modes give the brute-force top 10 (two-stage: its 200 candidates cover the 256-page table)."""
     if mode == "two_stage":
         report = store.build_search_index()

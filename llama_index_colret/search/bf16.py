@@ -116,14 +116,17 @@ def _norms(vectors: np.ndarray, chunk: int = 262_144) -> tuple[float, float, flo
     return norm * up, norm16 * up, rounding * up
 
 
-def scan_maxes(query: np.ndarray, layout: ScanLayout, *, scan_vectors: int = DEFAULT_SCAN_VECTORS,
-               threads: int | None = None) -> torch.Tensor:
+def scan_maxes(
+    query: np.ndarray, layout: ScanLayout, *, scan_vectors: int = DEFAULT_SCAN_VECTORS, threads: int | None = None
+) -> torch.Tensor:
     """``M~``: per page and query vector, the max bf16 similarity: ``(n_pages, n_q)`` float32."""
     q = torch.from_numpy(np.ascontiguousarray(query, dtype=np.float32)).to(torch.bfloat16)  # (n_q, dim)
     maxes = torch.empty((layout.n_pages, q.shape[0]), dtype=torch.float32)
-    jobs = [(g, at, min(at + max(1, scan_vectors // grp.shape[1]), grp.shape[0]))
-            for g, grp in enumerate(layout.groups)
-            for at in range(0, grp.shape[0], max(1, scan_vectors // grp.shape[1]))]
+    jobs = [
+        (g, at, min(at + max(1, scan_vectors // grp.shape[1]), grp.shape[0]))
+        for g, grp in enumerate(layout.groups)
+        for at in range(0, grp.shape[0], max(1, scan_vectors // grp.shape[1]))
+    ]
 
     def run(job: tuple[int, int, int]) -> None:
         g, lo, hi = job

@@ -17,7 +17,9 @@ FIRST_STAGE_POOL = 4  # cells per pooled vector
 _MIN_NORM = 1e-6
 
 
-def pooled_rows(vectors: np.ndarray, patch_positions: np.ndarray, grid: PatchGrid, pool: int = FIRST_STAGE_POOL) -> np.ndarray:
+def pooled_rows(
+    vectors: np.ndarray, patch_positions: np.ndarray, grid: PatchGrid, pool: int = FIRST_STAGE_POOL
+) -> np.ndarray:
     """Row-pooled unit vectors of one page: ``(n_rows * ceil(n_cols / pool), dim)`` float32.
 
     ``vectors``: the page's stored ``(n_vectors, dim)``; ``patch_positions``: ``(n_rows * n_cols,)`` row of

@@ -33,9 +33,7 @@ AUTO_TWO_STAGE_PAGES = 5_000
 class Searcher(Protocol):
     """What every search mode offers."""
 
-    def search(
-        self, query: QueryEmbedding | np.ndarray, k: int = 10, filters: Filters | None = None
-    ) -> list[PageHit]:
+    def search(self, query: QueryEmbedding | np.ndarray, k: int = 10, filters: Filters | None = None) -> list[PageHit]:
         """The ``k`` best pages for ``query`` (a `QueryEmbedding` or ``(n, dim)`` array), best first."""
         ...
 
@@ -43,10 +41,10 @@ class Searcher(Protocol):
 class AutoSearcher:
     """Exact while the table is small, two-stage once it is larger than ``threshold`` pages."""
 
-    def __init__(self, store: PageStore, *, threshold: int = AUTO_TWO_STAGE_PAGES) -> None:
+    def __init__(self, store: PageStore, *, threshold: int = AUTO_TWO_STAGE_PAGES, cache: bool = True) -> None:
         self.store = store
         self.threshold = threshold
-        self.exact = ExactSearcher(store)
+        self.exact = ExactSearcher(store, cache=cache)
         self.two_stage = TwoStageSearcher(store)
 
     def current(self) -> Searcher:
@@ -56,19 +54,20 @@ class AutoSearcher:
             return self.two_stage
         return self.exact
 
-    def search(
-        self, query: QueryEmbedding | np.ndarray, k: int = 10, filters: Filters | None = None
-    ) -> list[PageHit]:
+    def search(self, query: QueryEmbedding | np.ndarray, k: int = 10, filters: Filters | None = None) -> list[PageHit]:
         """Search with `current`."""
         return self.current().search(query, k=k, filters=filters)
 
 
-def searcher_for(store: PageStore, mode: str = "auto", *, threshold: int = AUTO_TWO_STAGE_PAGES) -> Searcher:
-    """The searcher for ``mode`` (``"auto"``, ``"exact"`` or ``"two_stage"``) over ``store``."""
+def searcher_for(
+    store: PageStore, mode: str = "auto", *, threshold: int = AUTO_TWO_STAGE_PAGES, cache: bool = True
+) -> Searcher:
+    """The searcher for ``mode`` (``"auto"``, ``"exact"`` or ``"two_stage"``) over ``store``; ``cache``
+    False makes exact search stream from LanceDB (one-shot use, as the CLI's) instead of caching."""
     if mode == "exact":
-        return ExactSearcher(store)
+        return ExactSearcher(store, cache=cache)
     if mode == "two_stage":
         return TwoStageSearcher(store)
     if mode == "auto":
-        return AutoSearcher(store, threshold=threshold)
+        return AutoSearcher(store, threshold=threshold, cache=cache)
     raise ValueError(f"search mode must be one of {', '.join(SEARCH_MODES)}; got {mode!r}")

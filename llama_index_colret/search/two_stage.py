@@ -24,7 +24,9 @@ DEFAULT_NPROBES = 24  # IVF partitions searched per query vector
 class TwoStageSearcher:
     """ANN candidates on the first-stage column, exact MaxSim re-score of each candidate page."""
 
-    def __init__(self, store: PageStore, *, candidates: int = DEFAULT_CANDIDATES, nprobes: int = DEFAULT_NPROBES) -> None:
+    def __init__(
+        self, store: PageStore, *, candidates: int = DEFAULT_CANDIDATES, nprobes: int = DEFAULT_NPROBES
+    ) -> None:
         if candidates <= 0 or nprobes <= 0:
             raise ValueError(f"candidates and nprobes must be positive, got {candidates} and {nprobes}")
         self.store = store

@@ -105,8 +105,13 @@ def _fill_missing(table: Any, dim: int, batch_pages: int) -> int:
             pooled_rows(packed.page(i), np.asarray(r["patch_positions"]), PatchGrid.from_dict(r["grid"]))
             for i, r in enumerate(rows)
         ]
-        update = pa.table({"doc_id": batch.column("doc_id"), "page_number": batch.column("page_number"),
-                           FIRST_STAGE_COLUMN: first_stage_array(pooled, dim)})
+        update = pa.table(
+            {
+                "doc_id": batch.column("doc_id"),
+                "page_number": batch.column("page_number"),
+                FIRST_STAGE_COLUMN: first_stage_array(pooled, dim),
+            }
+        )
         table.merge_insert(_KEY).when_matched_update_all().execute(update)
         filled += batch.num_rows
     return filled

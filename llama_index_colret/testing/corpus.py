@@ -107,8 +107,9 @@ class SyntheticCorpus:
         p = 1.0 / (ranks + s.zipf_q) ** s.zipf_s
         self._word_cdf = np.cumsum(p / p.sum())  # (vocab,)
         self.word_chars = np.clip(np.round(2.5 + 0.6 * np.log1p(ranks) + rng.normal(0, 1.2, s.vocab)), 1, 16)
-        self._topics = np.stack([rng.choice(np.arange(200, s.vocab), s.topic_words, replace=False)
-                                 for _ in range(s.n_topics)])  # (n_topics, topic_words)
+        self._topics = np.stack(
+            [rng.choice(np.arange(200, s.vocab), s.topic_words, replace=False) for _ in range(s.n_topics)]
+        )  # (n_topics, topic_words)
         tp = 1.0 / (np.arange(s.topic_words) + s.zipf_q) ** s.zipf_s
         self._topic_cdf = np.cumsum(tp / tp.sum())  # (topic_words,)
         self.cell_background = _unit(rng, (s.n_rows * s.n_cols, s.dim))  # (n_cells, dim)
