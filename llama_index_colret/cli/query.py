@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..search import SEARCH_MODES
-from ..search.searcher import searcher_for
+from ..search.searcher import SEARCH_MODES, searcher_for
 from ..store.lance import PageStore
 from .common import add_index_options, add_pairs_option, parse_pairs, positive_int, print_json, print_snippets
 

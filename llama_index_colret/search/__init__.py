@@ -8,10 +8,7 @@ from typing import Any
 
 from .maxsim import maxsim, maxsim_packed, maxsim_padded, similarity
 
-__all__ = ["SEARCH_MODES", "maxsim", "maxsim_packed", "maxsim_padded", "searcher_for", "similarity"]
-
-SEARCH_MODES: tuple[str, ...] = ("auto", "exact", "two_stage")
-
+__all__ = ["maxsim", "maxsim_packed", "maxsim_padded", "searcher_for", "similarity"]
 
 def searcher_for(store: Any, mode: str = "auto", **options: Any) -> Any:
     """The searcher for ``mode`` over ``store``: see `search.searcher.searcher_for`."""
