@@ -54,11 +54,12 @@ def assert_same(hits: list, ref: Ref) -> None:
 
 @pytest.mark.parametrize("mode", ["exact", "two_stage"])
 def test_equals_brute_force_with_filters_add_and_delete(store: PageStore, corpus: SyntheticCorpus, mode: str) -> None:
-    """Both modes give the brute-force top 10 (two-stage: its 200 candidates cover the 256-page table)."""
+    """Both modes give the brute-force top 10 (two-stage: 512 candidates cover the 256- then 384-page table)."""
+    searcher = searcher_for(store, mode=mode)
     if mode == "two_stage":
         report = store.build_search_index()
         assert report.trained and report.indexed_rows == 256
-    searcher = searcher_for(store, mode=mode)
+        searcher = TwoStageSearcher(store, candidates=512)
     queries = corpus.queries(3, 256, seed=2)
     for query in queries:
         q = query_matrix(query.embedding, store)
@@ -93,7 +94,7 @@ def test_two_stage_index_refresh_and_old_tables(store: PageStore, corpus: Synthe
     refresh = store.build_search_index()
     assert (refresh.filled_rows, refresh.trained, refresh.indexed_rows) == (0, False, 384)
     q = query_matrix(corpus.queries(1, 256, seed=4)[0].embedding, store)
-    assert_same(TwoStageSearcher(store).search(q, k=10), brute_force(store, q, 10))
+    assert_same(TwoStageSearcher(store, candidates=512).search(q, k=10), brute_force(store, q, 10))
 
 
 def test_auto_switches_at_the_threshold(store: PageStore) -> None:

@@ -252,25 +252,28 @@ def write_corpus(
     pages_per_doc: int = 100,
     metadata: Callable[[int], Mapping[str, Any]] | None = None,
 ) -> list[str]:
-    """Store pages ``first_page .. first_page + n_pages - 1`` (a multiple of `BLOCK` apart) in a `PageStore`
-    as documents of ``pages_per_doc`` pages (one write each, block by block: bounded memory).
+    """Store pages ``first_page .. first_page + n_pages - 1`` in a `PageStore` as documents of
+    ``pages_per_doc`` pages (one write each, generated block by block: bounded memory).
 
     Document ``d`` is ``doc{d:07d}``; ``metadata(d)`` (a callable) gives its metadata. Returns the doc ids.
     """
     s = corpus.spec
-    if first_page % BLOCK or first_page % pages_per_doc or n_pages % pages_per_doc:
+    if first_page % pages_per_doc or n_pages % pages_per_doc:
         raise ValueError(
-            f"first_page must be a multiple of {BLOCK} and of pages_per_doc={pages_per_doc}, n_pages of "
-            f"pages_per_doc; got first_page={first_page}, n_pages={n_pages}"
+            f"first_page and n_pages must be multiples of pages_per_doc={pages_per_doc}; "
+            f"got first_page={first_page}, n_pages={n_pages}"
         )
     buf = io.BytesIO()
     Image.new("RGB", (17, 22), "white").save(buf, format="PNG")
     png, grid = buf.getvalue(), PatchGrid(s.n_rows, s.n_cols)
     positions = np.arange(s.n_prompt, s.n_vectors)
-    done, pending, doc_ids = first_page, np.empty((0, s.n_vectors, s.dim), np.float16), []
+    next_block = first_page // BLOCK
+    pending = corpus.block(next_block)[first_page % BLOCK :]  # (pages not yet written, n_vectors, dim)
+    done, doc_ids = first_page, []
     while done < first_page + n_pages:
         while pending.shape[0] < pages_per_doc:
-            pending = np.concatenate([pending, corpus.block((done + pending.shape[0]) // BLOCK)])
+            next_block += 1
+            pending = np.concatenate([pending, corpus.block(next_block)])
         vectors, pending = pending[:pages_per_doc], pending[pages_per_doc:]
         doc = done // pages_per_doc
         name = f"doc{doc:07d}"
