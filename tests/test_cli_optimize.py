@@ -25,7 +25,7 @@ def test_optimize_then_two_stage_query_equals_exact(sample_db: Path, capsys) -> 
     assert answers["two_stage"] == answers["exact"] == answers["auto"]
     assert len(answers["exact"]) == 3
     assert main(["optimize", "--db", str(sample_db)]) == 0
-    assert "refreshed" in capsys.readouterr().out
+    assert "already up to date" in capsys.readouterr().out
     with pytest.raises(SystemExit) as refused:  # argparse refuses an unknown mode
         main(["query", QUESTION, "--db", str(sample_db), "--search", "fast"])
     assert refused.value.code == 2

@@ -94,7 +94,7 @@ def _to_bf16(vectors: np.ndarray, rows: np.ndarray, chunk: int = 4096) -> torch.
     """``vectors[rows]`` as bf16 ``(*rows.shape, dim)``, converted ``chunk`` pages at a time (bounded memory)."""
     out = torch.empty((*rows.shape, vectors.shape[1]), dtype=torch.bfloat16)
     for at in range(0, rows.shape[0], chunk):
-        part = np.ascontiguousarray(vectors[rows[at : at + chunk]])  # (chunk, length, dim)
+        part = vectors[rows[at : at + chunk]]  # (chunk, length, dim) a fresh, writable copy
         out[at : at + chunk] = torch.from_numpy(part).to(torch.bfloat16)
     return out
 
@@ -107,7 +107,9 @@ def _norms(vectors: np.ndarray, chunk: int = 262_144) -> tuple[float, float, flo
     """
     norm = norm16 = rounding = 0.0
     for at in range(0, vectors.shape[0], chunk):
-        d = torch.from_numpy(np.ascontiguousarray(vectors[at : at + chunk])).to(torch.float32)  # (chunk, dim)
+        d = torch.tensor(
+            vectors[at : at + chunk], dtype=torch.float32
+        )  # (chunk, dim) a copy: Arrow memory is read-only
         d16 = d.to(torch.bfloat16).to(torch.float32)  # (chunk, dim)
         norm = max(norm, float(torch.linalg.vector_norm(d, dim=1).max()))
         norm16 = max(norm16, float(torch.linalg.vector_norm(d16, dim=1).max()))

@@ -67,7 +67,11 @@ class ExactSearcher:
 
     def _use_cache(self) -> bool:
         """Whether the table fits the cache budget (bf16: 2 bytes per value, as float16)."""
-        return self.cache and self.store.total_vectors() * self.store.dim * 2 <= self.max_cache_bytes
+        if not self.cache:
+            return False
+        if self._scan.cached_version == self.store.version:
+            return True
+        return self.store.total_vectors() * self.store.dim * 2 <= self.max_cache_bytes
 
     def _score_streamed(self, q: np.ndarray, filters: Filters | None, k: int) -> tuple[PageKeys, np.ndarray]:
         """Score batch by batch, keeping only each batch's top-k (memory: one batch plus k pages per batch)."""

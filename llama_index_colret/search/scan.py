@@ -62,6 +62,11 @@ class ScanSearcher:
         chosen = allowed[rescore_candidates(scores[allowed], bound[allowed], k)] if allowed.size else allowed
         return rescore_rows(self.store, q, cache.row_ids[chosen])
 
+    @property
+    def cached_version(self) -> int | None:
+        """The table version the cache holds (None when empty)."""
+        return self._cache.version if self._cache is not None else None
+
     def clear_cache(self) -> None:
         """Drop the cached layout (the next search reads the table again)."""
         self._cache = None

@@ -9,8 +9,11 @@
   and aggregates per row.
 - Freshness: rows added after the index was trained are not in it, and LanceDB's ANN search scans them
   flat (we never set ``fast_search``), so new pages are found at once; deleted rows are dropped by LanceDB.
-  `build_index` on an indexed table folds new rows into the index (``optimize``) and retrains from scratch
-  only when more rows are unindexed than indexed (the partitions no longer describe the data).
+  The flat scan of float16 multivectors is slow (about 2 s per 1,000 unindexed pages on 2 cores), so
+  `build_index` retrains the index whenever rows are unindexed (about 4 s per 1,000 pages) and does
+  nothing when all are indexed. It does not use LanceDB's ``optimize()`` to fold rows in: that also
+  compacts the files, and under a million rows compaction rewrites the whole table (measured: 530 s for
+  11,000 pages), where retraining reads only the pooled column.
 """
 
 from __future__ import annotations
@@ -69,15 +72,12 @@ def build_index(table: Any, dim: int, *, retrain: bool = False, batch_pages: int
         table.add_columns(pa.field(FIRST_STAGE_COLUMN, first_stage_type(dim), nullable=True))
     filled = _fill_missing(table, dim, batch_pages)
     stats = table.index_stats(index_name()) if _has_index(table) else None
-    trained = retrain or stats is None or stats.num_unindexed_rows > stats.num_indexed_rows
-    if table.count_rows() == 0:
-        trained = False
-    elif trained:
+    stale = stats is None or stats.num_unindexed_rows > 0
+    trained = table.count_rows() > 0 and (retrain or stale)
+    if trained:
         from lancedb.index import IvfRq
 
         table.create_index(FIRST_STAGE_COLUMN, config=IvfRq(distance_type="cosine"), replace=True)
-    else:
-        table.optimize()  # folds unindexed rows into the index, drops deleted ones
     after = table.index_stats(index_name()) if _has_index(table) else None
     return IndexReport(filled, trained, int(after.num_indexed_rows) if after else 0, time.perf_counter() - start)
 

@@ -183,7 +183,7 @@ class PageStore:
 
     def build_search_index(self, *, retrain: bool = False) -> IndexReport:
         """Build or refresh the first stage of two-stage search: add and fill the pooled column where it is
-        missing, train the ANN index (or, once trained, fold new rows in); see `store.first_stage`."""
+        missing, (re)train the ANN index when some rows are not in it; see `store.first_stage`."""
         return build_index(self._table, self.dim, retrain=retrain)
 
     def first_stage_rows(self, query: np.ndarray, n: int, where: str | None, *, nprobes: int) -> np.ndarray:
