@@ -28,7 +28,7 @@ def pooled_rows(
 
     >>> g = PatchGrid(1, 4)
     >>> v = np.eye(4, dtype=np.float32)
-    >>> pooled_rows(v, np.arange(4), g, pool=2).round(3).tolist()
+    >>> pooled_rows(v, np.arange(4), g, pool=2).astype(float).round(3).tolist()
     [[0.707, 0.707, 0.0, 0.0], [0.0, 0.0, 0.707, 0.707]]
     """
     if pool <= 0:
