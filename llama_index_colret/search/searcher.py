@@ -24,9 +24,9 @@ from .two_stage import TwoStageSearcher, has_first_stage
 
 SearchMode = Literal["auto", "exact", "two_stage"]
 SEARCH_MODES: tuple[str, ...] = ("auto", "exact", "two_stage")
-# Above this many pages "auto" goes two-stage: the exact scan costs ~35 ms per 1,000 pages on 2 cores
-# (bf16) and ~190 KiB of RAM per page, so at 5,000 pages it is ~0.2 s and ~1 GB, where two-stage
-# answers in tens of milliseconds from disk (benchmarks/scale.py).
+# Above this many pages "auto" goes two-stage: the exact scan costs ~35 ms per 1,000 pages on 2 idle
+# cores (bf16) and ~190 KiB of RAM per page, growing with the table, while two-stage costs an ANN query
+# plus 200 re-scored pages whatever the size (benchmarks/README.md has the measured figures).
 AUTO_TWO_STAGE_PAGES = 5_000
 
 
