@@ -20,7 +20,8 @@ from PIL import Image
 from .embed.types import Embedder, QueryEmbedding
 from .geometry import BBox
 from .grounding import GroundingOptions, PageGrounding, SelectedRegion, Selection, ground_vectors, select
-from .search.exact import ExactSearcher, PageHit
+from .search.hits import PageHit
+from .search.searcher import Searcher, searcher_for
 from .store.filters import Filters
 from .store.lance import PageStore, ensure_not_empty
 from .store.records import PageRecord
@@ -106,13 +107,15 @@ def search_grounded(
     filters: Filters | None = None,
     options: GroundingOptions | None = None,
     *,
-    searcher: ExactSearcher | None = None,
+    searcher: Searcher | None = None,
     cache: QueryCache | None = None,
+    search: str = "auto",
 ) -> tuple[list[GroundedHit], Selection]:
     """Top ``top_k`` pages by exact MaxSim, each grounded, and the regions `select` keeps over them.
 
     ``embedder_or_query``: an `Embedder` (then ``query_text`` is encoded, through ``cache`` when given) or a
-    ready `QueryEmbedding`. The selection's ``page_index`` points into the returned hits.
+    ready `QueryEmbedding`. The selection's ``page_index`` points into the returned hits. ``search``: the
+    search mode (``"auto"``, ``"exact"``, ``"two_stage"``, see `searcher_for`) when no ``searcher`` is given.
     """
     if top_k < 1:
         raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
@@ -120,7 +123,7 @@ def search_grounded(
     store.where(filters)  # unknown fields fail before any work
     ensure_not_empty(store)
     query = encode(embedder_or_query, query_text, cache)
-    hits = (searcher or ExactSearcher(store)).search(query, k=top_k, filters=filters)
+    hits = (searcher or searcher_for(store, search)).search(query, k=top_k, filters=filters)
     grounded = ground_hits(hits, query, store, options)
     return grounded, select([g.grounding for g in grounded], options)
 

@@ -14,7 +14,7 @@ from ..errors import ColRetError
 from .common import add_command
 
 # Subcommand modules in the order `colret --help` lists them.
-COMMANDS: tuple[str, ...] = ("regions", "index", "query", "show", "ask", "eval")
+COMMANDS: tuple[str, ...] = ("regions", "index", "query", "show", "ask", "eval", "optimize")
 
 
 def build_parser() -> argparse.ArgumentParser:

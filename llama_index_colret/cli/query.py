@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..search.exact import ExactSearcher
+from ..search.searcher import SEARCH_MODES, searcher_for
 from ..store.lance import PageStore
 from .common import (
     add_index_options,
@@ -35,6 +35,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "FIELD=VALUE",
         "keep pages whose field (file_name, doc_id, page_number, or a metadata key) equals VALUE (repeatable)",
     )
+    p.add_argument(
+        "--search",
+        choices=SEARCH_MODES,
+        default="auto",
+        help="exact (bf16 scan, float32 re-score), two_stage (ANN candidates, exact re-score; needs "
+        "`colret optimize`), or auto: exact up to 5,000 pages, two-stage above (default: auto)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument(
         "--grounded",
@@ -60,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     store.where(filters)  # a bad filter fails before the model loads
     embedder = resolve_embedder(args.model, store.model_name, device=args.device)
     query = embedder.embed_queries([args.question])[0]
-    hits = ExactSearcher(store, cache=False).search(query, k=args.top_k, filters=filters)
+    hits = searcher_for(store, args.search, cache=False).search(query, k=args.top_k, filters=filters)
     if args.grounded:
         return _print_grounded(args, store, query, hits)
     if args.json:

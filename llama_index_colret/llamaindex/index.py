@@ -18,7 +18,7 @@ from ..errors import PDFError
 from ..grounded_search import QueryCache
 from ..grounding import GroundingOptions
 from ..pipeline import IndexReport, MetadataSpec, index_pdfs, pdf_paths
-from ..search.exact import ExactSearcher
+from ..search.searcher import searcher_for
 from ..store.lance import PageStore
 from ..store.records import DocumentInfo
 from .chat import chat_engine
@@ -39,12 +39,19 @@ class ColRetIndex:
     (``similarity_top_k`` and ``top_k`` are their deprecated names). Unknown keywords raise ``TypeError``.
     """
 
-    def __init__(self, store: PageStore, embedder: Embedder, callback_manager: CallbackManager | None = None) -> None:
+    def __init__(
+        self,
+        store: PageStore,
+        embedder: Embedder,
+        callback_manager: CallbackManager | None = None,
+        *,
+        search: str = "auto",
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.callback_manager = callback_manager or Settings.callback_manager
         self.last_report: IndexReport | None = None  # of the latest from_pdfs / insert_pdfs
-        self.searcher = ExactSearcher(store)  # one vector cache shared by every retriever of this index
+        self.searcher = searcher_for(store, search)  # one searcher (and cache) shared by its retrievers
         self.cache = QueryCache()
 
     @classmethod

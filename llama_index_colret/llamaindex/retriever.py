@@ -22,8 +22,9 @@ from llama_index.core.vector_stores.types import MetadataFilters
 from ..embed.types import Embedder, QueryEmbedding
 from ..grounded_search import QueryCache, encode
 from ..grounding import GroundingOptions
-from ..search.exact import ExactSearcher, PageHit
 from ..search.fusion import TEXT_WEIGHT, VISUAL_WEIGHT, reciprocal_rank_fusion
+from ..search.hits import PageHit
+from ..search.searcher import Searcher, searcher_for
 from ..store.lance import PageStore
 from .filters import PageKey, matching_keys, plan_filters
 from .nodes import page_node
@@ -51,7 +52,8 @@ class ColRetRetriever(BaseRetriever):
         grounding_options: GroundingOptions | None = None,
         *,
         hybrid: bool = False,
-        searcher: ExactSearcher | None = None,
+        searcher: Searcher | None = None,
+        search: str = "auto",
         cache: QueryCache | None = None,
         callback_manager: CallbackManager | None = None,
         verbose: bool = False,
@@ -69,7 +71,7 @@ class ColRetRetriever(BaseRetriever):
         self.filters = filters
         self._plan = plan_filters(filters)  # refuses bad operators now, not at query time
         self.cache = cache or QueryCache()
-        self.searcher = searcher or ExactSearcher(store)
+        self.searcher = searcher or searcher_for(store, search)
         self.postprocessor = RegionGroundingPostprocessor(store, embedder, grounding_options, cache=self.cache)
         super().__init__(callback_manager=callback_manager, verbose=verbose)
 

@@ -1,62 +1,32 @@
 """Exact top-k page search by MaxSim over every stored page vector, computed here rather than by LanceDB.
 
-Two paths, same results: with the cache (default), the float16 vectors of the whole table are held in
-memory, keyed by the table version, and reloaded only after a write; without it (or when the table is
-larger than ``max_cache_bytes``), vectors stream from LanceDB batch by batch with a running top-k, so
-memory stays bounded by one batch. Metadata filters are pushed down to LanceDB ``.where()``.
+Two paths, same results (the float32 brute-force top k and scores): with the cache (default), the table's
+vectors are held in memory in bf16, keyed by the table version and reloaded only after a write, scanned
+in bf16 and the pages that could reach the top k re-scored in float32 (`search.scan`, `search.bf16`);
+without it (or when the table is larger than ``max_cache_bytes``), float16 vectors stream from LanceDB
+batch by batch with a running top-k, so memory stays bounded by one batch. Filters go to LanceDB ``.where()``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from ..embed.types import QueryEmbedding
-from ..errors import IndexMismatchError
 from ..store.filters import Filters
 from ..store.lance import PageStore, ensure_not_empty
 from ..store.packed import PackedVectors, PageKeys
-from ..store.records import PageRecord
-from ..store.schema import ZERO_NORM
+from .hits import PageHit, hits_from, query_matrix
 from .maxsim import DEFAULT_CHUNK_VECTORS, maxsim_packed, top_k
+from .scan import ScanSearcher
 
-DEFAULT_MAX_CACHE_BYTES = 3 * 1024**3  # 3 GiB of float16 vectors: about 15,000 pages of 750 x 128
+DEFAULT_MAX_CACHE_BYTES = 3 * 1024**3  # 3 GiB of bf16 vectors: about 15,000 pages of 750 x 128
 
-
-@dataclass(frozen=True)
-class PageHit:
-    """One retrieved page: identity, raw MaxSim and MaxSim per query vector; `record()` loads the page."""
-
-    doc_id: str
-    page_number: int
-    file_name: str
-    path: str
-    score: float
-    normalized_score: float
-    n_query_vectors: int
-    store: PageStore | None = field(default=None, repr=False, compare=False)
-
-    def record(self) -> PageRecord:
-        """The stored page (vectors, grid, regions, image) this hit points at."""
-        if self.store is None:
-            raise ValueError(f"hit {self.doc_id} p.{self.page_number} carries no store to load the page from")
-        return self.store.get_page(self.doc_id, self.page_number)
-
-    def to_dict(self) -> dict[str, object]:
-        """The JSON form used by ``colret query --json``."""
-        return {
-            "doc_id": self.doc_id,
-            "file_name": self.file_name,
-            "path": self.path,
-            "page_number": self.page_number,
-            "score": self.score,
-            "normalized_score": self.normalized_score,
-        }
+__all__ = ["DEFAULT_MAX_CACHE_BYTES", "ExactSearcher", "PageHit"]
 
 
 class ExactSearcher:
-    """Exact MaxSim top-k over a `PageStore`, with an in-memory float16 cache keyed by table version."""
+    """Exact MaxSim top-k over a `PageStore`: bf16 scan of an in-memory cache keyed by table version
+    with a float32 re-score, or float32 streaming for tables larger than the cache."""
 
     def __init__(
         self,
@@ -72,9 +42,7 @@ class ExactSearcher:
         self.max_cache_bytes = max_cache_bytes
         self.chunk_vectors = chunk_vectors
         self.batch_pages = batch_pages
-        self._cached: tuple[PageKeys, PackedVectors] | None = None
-        self._cached_version: int | None = None
-        self._row_of: dict[tuple[str, int], int] = {}
+        self._scan = ScanSearcher(store, batch_pages=batch_pages)
 
     def search(self, query: QueryEmbedding | np.ndarray, k: int = 10, filters: Filters | None = None) -> list[PageHit]:
         """The ``k`` pages with the highest MaxSim, best first (ties: doc_id, then page number).
@@ -82,92 +50,29 @@ class ExactSearcher:
         ``query`` is a `QueryEmbedding` or a ``(n_query_vectors, dim)`` array; all-zero query vectors are
         dropped (they add nothing to MaxSim) and the normalised score divides by the vectors kept.
         """
-        q = self._query_matrix(query)
-        where = self.store.where(filters)  # validates the filter fields first
+        q = query_matrix(query, self.store)
+        if k <= 0:
+            raise ValueError(f"k must be positive, got {k}")
+        self.store.where(filters)  # validates the filter fields first
         snapshot = self.store.at_version(self.store.version)  # keys, vectors and filter read at one version
         ensure_not_empty(snapshot)
         if self._use_cache(snapshot):
-            pages, scores = self._score_cached(snapshot, q, filters if where else None)
+            keys, scores = self._scan.score(q, k, filters, snapshot)
         else:
-            pages, scores = self._score_streamed(snapshot, q, filters, k)
-        best = top_k(scores, pages.doc_ids, pages.page_numbers, k)
-        n_q = q.shape[0]
-        return [
-            PageHit(
-                doc_id=pages.doc_ids[i],
-                page_number=int(pages.page_numbers[i]),
-                file_name=pages.file_names[i],
-                path=pages.paths[i],
-                score=float(scores[i]),
-                normalized_score=float(scores[i]) / n_q,
-                n_query_vectors=n_q,
-                store=self.store,
-            )
-            for i in best
-        ]
+            keys, scores = self._score_streamed(snapshot, q, filters, k)
+        return hits_from(keys, scores, k, q.shape[0], self.store)
 
     def clear_cache(self) -> None:
         """Drop the cached vectors (the next search reloads them)."""
-        self._cached, self._cached_version, self._row_of = None, None, {}
-
-    # -- internals ------------------------------------------------------------------------------
-
-    def _query_matrix(self, query: QueryEmbedding | np.ndarray) -> np.ndarray:
-        q = np.asarray(query.vectors if isinstance(query, QueryEmbedding) else query, dtype=np.float32)
-        if q.ndim != 2:
-            raise ValueError(f"a query must be (n_query_vectors, dim), got shape {q.shape}")
-        if q.shape[1] != self.store.dim:
-            raise IndexMismatchError(
-                f"{self.store.uri}: query vectors are {q.shape[1]}-d, the index holds {self.store.dim}-d "
-                f"vectors of {self.store.model_name!r}"
-            )
-        if not np.isfinite(q).all():
-            raise ValueError("query vectors must be finite")
-        q = q[np.linalg.norm(q, axis=1) >= ZERO_NORM]  # (n_kept, dim): zero vectors are never queried
-        if q.shape[0] == 0:
-            raise ValueError("the query has no non-zero vectors")
-        return q
+        self._scan.clear_cache()
 
     def _use_cache(self, snapshot: PageStore) -> bool:
-        """Whether to score from the in-memory cache (held, or small enough to load)."""
+        """Whether the table fits the cache budget (bf16: 2 bytes per value, as float16)."""
         if not self.cache:
             return False
-        if self._cached_version == snapshot.version:
+        if self._scan.cached_version == snapshot.version:
             return True
         return snapshot.total_vectors() * snapshot.dim * 2 <= self.max_cache_bytes
-
-    def _load_cache(self, snapshot: PageStore) -> tuple[PageKeys, PackedVectors]:
-        """All keys and vectors of the snapshot's version, read batch by batch into one preallocated float16
-        array."""
-        version = snapshot.version
-        if self._cached is not None and self._cached_version == version:
-            return self._cached
-        self.clear_cache()
-        vectors = np.empty((snapshot.total_vectors(), snapshot.dim), dtype=np.float16)  # (n_total, dim)
-        keys: list[PageKeys] = []
-        lengths: list[np.ndarray] = [np.empty(0, np.int64)]
-        at = 0
-        for batch_keys, batch in snapshot.iter_packed(batch_pages=self.batch_pages):
-            n = batch.vectors.shape[0]
-            vectors[at : at + n] = batch.vectors
-            at += n
-            lengths.append(np.diff(batch.offsets))
-            keys.append(batch_keys)
-        offsets = np.concatenate([[0], np.cumsum(np.concatenate(lengths))]).astype(np.int64)  # (n_pages + 1,)
-        cached = PageKeys.concat(keys), PackedVectors(vectors[:at], offsets)
-        self._cached, self._cached_version = cached, version
-        keys_in_order = zip(cached[0].doc_ids, cached[0].page_numbers, strict=True)
-        self._row_of = {(d, int(n)): i for i, (d, n) in enumerate(keys_in_order)}
-        return cached
-
-    def _score_cached(self, snapshot: PageStore, q: np.ndarray, filters: Filters | None) -> tuple[PageKeys, np.ndarray]:
-        """Score the cached pages (those matching ``filters``): their keys and ``(n_pages,)`` scores."""
-        keys, packed = self._load_cache(snapshot)
-        if filters is not None:
-            doc_ids, numbers = snapshot.page_keys(filters)
-            rows = np.array([self._row_of[(d, int(n))] for d, n in zip(doc_ids, numbers, strict=True)], dtype=np.int64)
-            keys, packed = keys.take(rows), packed.take(rows)
-        return keys, self._maxsim(q, packed)
 
     def _score_streamed(
         self, snapshot: PageStore, q: np.ndarray, filters: Filters | None, k: int

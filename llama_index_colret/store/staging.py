@@ -41,6 +41,7 @@ from PIL import Image
 
 from ..embed.types import PageEmbedding
 from ..ingest.page import Page
+from .first_stage import FIRST_STAGE_COLUMN, with_first_stage
 from .records import DocumentInfo
 from .retry import retry_conflicts
 from .rows import page_records, records_table
@@ -144,6 +145,8 @@ class DocumentWriter:
             raise ValueError(f"{self.doc.path}: pages {again} are already staged")
         records = page_records(self.doc, pages, embeddings, images, self.dim)
         table = records_table(self.stages[-1].schema, records, self.promoted)
+        if FIRST_STAGE_COLUMN in table.schema.names:
+            table = with_first_stage(table, records, self.dim)
         retry_conflicts(lambda: self.stages[-1].add(table))
         self.staged.update(p.number for p in pages)
 
