@@ -16,6 +16,7 @@ import pytest
 
 from llama_index_colret.search.exact import ExactSearcher
 from llama_index_colret.store.lance import PageStore
+from llama_index_colret.store.staging import DocumentWriter
 from llama_index_colret.testing.pdfgen import PageSpec, make_pdf, sample_paragraphs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,14 +131,14 @@ def test_a_stage_left_after_publishing_is_dropped_by_optimize_and_not_restaged(t
     assert store.count() == 1
 
 
-def _one_page_writer(store: PageStore, content_hash: str) -> object:
+def _one_page_writer(store: PageStore, content_hash: str) -> DocumentWriter:
     """Claim a one-page document in ``store`` and stage its page (a writer ready to publish)."""
     from llama_index_colret.embed.types import PageEmbedding
     from llama_index_colret.geometry import PatchGrid
     from llama_index_colret.ingest.page import Page
 
     writer = store.begin_document(content_hash=content_hash, file_name="a.pdf", path="/a.pdf", n_pages=1)
-    assert writer is not None and not isinstance(writer, str)
+    assert isinstance(writer, DocumentWriter)
     emb = PageEmbedding(np.eye(4), np.arange(4), PatchGrid(2, 2))
     writer.write_chunk([Page("/a.pdf", 1, 612.0, 792.0)], [emb], [_png()])
     return writer
@@ -158,11 +159,12 @@ def test_a_claim_made_after_the_other_writer_published_reports_the_stored_docume
         """B's first look at ``pages``, after which A publishes (the interleaving of the race)."""
         monkeypatch.setattr(store_b, "has_document", first_check)
         found = first_check(h)
-        assert store_a.finish_document(writer_a) == content_hash[:16]  # type: ignore[arg-type]
+        assert store_a.finish_document(writer_a) == content_hash[:16]
         return found
 
     monkeypatch.setattr(store_b, "has_document", check_then_a_publishes)
-    assert store_b.begin_document(content_hash=content_hash, file_name="a.pdf", path="/a.pdf", n_pages=1) == "cdcdcdcdcdcdcdcd"
+    claim = store_b.begin_document(content_hash=content_hash, file_name="a.pdf", path="/a.pdf", n_pages=1)
+    assert claim == "cdcdcdcdcdcdcdcd"
     assert store_b.count() == 1
     assert not [t for t in store_b._connection().list_tables().tables if t.startswith("_stage_")]
 
@@ -174,8 +176,10 @@ def test_a_claim_while_the_owner_publishes_is_busy_then_the_document_is_stored_o
     store_a = PageStore.create(tmp_path / "db", model_name="synthetic", dim=4)
     store_b = PageStore.open(tmp_path / "db")
     writer_a = _one_page_writer(store_a, content_hash)
-    writer_a._append_staged()  # type: ignore[attr-defined]  # A's add is committed, its stage still exists
-    assert store_b.begin_document(content_hash=content_hash, file_name="a.pdf", path="/a.pdf", n_pages=1) == "efefefefefefefef"
-    assert [t for t in store_b._connection().list_tables().tables if t.startswith("_stage_")] == [f"_stage_{content_hash}_0"]
-    writer_a.abort()  # type: ignore[attr-defined]
+    writer_a._append_staged()  # A's add is committed, its stage still exists
+    claim = store_b.begin_document(content_hash=content_hash, file_name="a.pdf", path="/a.pdf", n_pages=1)
+    assert claim == "efefefefefefefef"
+    stages = [t for t in store_b._connection().list_tables().tables if t.startswith("_stage_")]
+    assert stages == [f"_stage_{content_hash}_0"]
+    writer_a.abort()
     assert store_a.count() == 1
