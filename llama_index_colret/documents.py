@@ -19,7 +19,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from .embed.types import Embedder, PageEmbedding
-from .errors import ColRetError
+from .errors import ColRetError, raise_if_interrupted
 from .ingest.document import PDFIUM_LOCK, open_document
 from .ingest.page import Page
 from .ingest.pdf import load_pdf
@@ -124,7 +124,9 @@ class Chunk:
 
 
 def describe_error(exc: BaseException) -> str:
-    """One line for any exception: a library error as it reads, anything else prefixed with its type."""
+    """One line for any exception: a library error as it reads, anything else prefixed with its type; an
+    exception that stands for Ctrl-C (`raise_if_interrupted`) stops the run instead of failing one document."""
+    raise_if_interrupted()
     text = str(exc) if isinstance(exc, ColRetError) else f"{type(exc).__name__}: {exc}"
     return " ".join(text.split()) or type(exc).__name__
 

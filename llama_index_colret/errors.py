@@ -16,7 +16,19 @@ The rule every module keeps:
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+
+# Set by the CLI's SIGINT handler: per-document error handlers re-raise an interrupt that a library turned
+# into another exception (`raise_if_interrupted`), so Ctrl-C always stops the run.
+INTERRUPTED = threading.Event()
+
+
+def raise_if_interrupted() -> None:
+    """Raise ``KeyboardInterrupt`` when Ctrl-C arrived (`INTERRUPTED`), whatever exception is being handled."""
+    if INTERRUPTED.is_set():
+        raise KeyboardInterrupt
+
 
 __all__ = [
     "ClusterError",

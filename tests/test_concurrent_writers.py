@@ -16,6 +16,7 @@ import pytest
 
 from llama_index_colret.search.exact import ExactSearcher
 from llama_index_colret.store.lance import PageStore
+from llama_index_colret.store.staging import DocumentWriter
 from llama_index_colret.testing.pdfgen import PageSpec, make_pdf, sample_paragraphs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,3 +129,57 @@ def test_a_stage_left_after_publishing_is_dropped_by_optimize_and_not_restaged(t
     store.optimize()
     assert not [t for t in store._connection().list_tables().tables if t.startswith("_stage_")]
     assert store.count() == 1
+
+
+def _one_page_writer(store: PageStore, content_hash: str) -> DocumentWriter:
+    """Claim a one-page document in ``store`` and stage its page (a writer ready to publish)."""
+    from llama_index_colret.embed.types import PageEmbedding
+    from llama_index_colret.geometry import PatchGrid
+    from llama_index_colret.ingest.page import Page
+
+    writer = store.begin_document(content_hash=content_hash, file_name="a.pdf", path="/a.pdf", n_pages=1)
+    assert isinstance(writer, DocumentWriter)
+    emb = PageEmbedding(np.eye(4), np.arange(4), PatchGrid(2, 2))
+    writer.write_chunk([Page("/a.pdf", 1, 612.0, 792.0)], [emb], [_png()])
+    return writer
+
+
+def test_a_claim_made_after_the_other_writer_published_reports_the_stored_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writer B checks ``pages`` (not there), writer A then publishes and drops its stage, then B claims the free
+    stage name: B must report A's document, not "doc_id already holds another file", and stage nothing."""
+    content_hash = "cd" * 32
+    store_a = PageStore.create(tmp_path / "db", model_name="synthetic", dim=4)
+    store_b = PageStore.open(tmp_path / "db")
+    writer_a = _one_page_writer(store_a, content_hash)
+    first_check = store_b.has_document
+
+    def check_then_a_publishes(h: str) -> str | None:
+        """B's first look at ``pages``, after which A publishes (the interleaving of the race)."""
+        monkeypatch.setattr(store_b, "has_document", first_check)
+        found = first_check(h)
+        assert store_a.finish_document(writer_a) == content_hash[:16]
+        return found
+
+    monkeypatch.setattr(store_b, "has_document", check_then_a_publishes)
+    claim = store_b.begin_document(content_hash=content_hash, file_name="a.pdf", path="/a.pdf", n_pages=1)
+    assert claim == "cdcdcdcdcdcdcdcd"
+    assert store_b.count() == 1
+    assert not [t for t in store_b._connection().list_tables().tables if t.startswith("_stage_")]
+
+
+def test_a_claim_while_the_owner_publishes_is_busy_then_the_document_is_stored_once(tmp_path: Path) -> None:
+    """B looks while A's rows are committed but its stage is not yet dropped: B must not take the stage over
+    (it reports the stored document), and A's publish still succeeds with every page once."""
+    content_hash = "ef" * 32
+    store_a = PageStore.create(tmp_path / "db", model_name="synthetic", dim=4)
+    store_b = PageStore.open(tmp_path / "db")
+    writer_a = _one_page_writer(store_a, content_hash)
+    writer_a._append_staged()  # A's add is committed, its stage still exists
+    claim = store_b.begin_document(content_hash=content_hash, file_name="a.pdf", path="/a.pdf", n_pages=1)
+    assert claim == "efefefefefefefef"
+    stages = [t for t in store_b._connection().list_tables().tables if t.startswith("_stage_")]
+    assert stages == [f"_stage_{content_hash}_0"]
+    writer_a.abort()
+    assert store_a.count() == 1

@@ -92,8 +92,44 @@ def test_ctrl_c_exits_130_with_one_line(tmp_path: Path, pdf: Path, tiny_model_di
     cmd = [sys.executable, "-c", cli, "index", str(folder), "--db", str(tmp_path / "db"),
            "--model", str(tiny_model_dir("colqwen2")), "--no-progress"]  # fmt: skip
     proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
+    _wait_for_a_stage(tmp_path / "db", proc)  # documents are being written: the model is loaded, the run is on
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and err.strip().splitlines()[-1] == "colret index: interrupted"
+
+
+def _wait_for_a_stage(db: Path, proc: subprocess.Popen[str]) -> None:
+    """Return once the run has claimed a document (a ``_stage_*`` table exists under ``db``); fail if it exits
+    first, or if none appears within 5 minutes (a hang guard, not a speed check)."""
+    deadline = time.monotonic() + 300
+    while not (db.is_dir() and any(p.name.startswith("_stage_") for p in db.iterdir())):
+        assert proc.poll() is None, f"the run ended before claiming a document: {proc.communicate()}"
+        assert time.monotonic() < deadline, "no document was claimed within 5 minutes"
+        time.sleep(0.05)
+
+
+# Start-up Ctrl-C: the signal arrives while the parser is built (before the subcommands are imported); in the
+# second script a library turns the KeyboardInterrupt into another error, as a C extension may.
+STARTUP_INTERRUPT = """
+import os, signal, sys, time
+from llama_index_colret import cli
+real = cli.build_parser
+def build():
+    {body}
+cli.build_parser = build
+sys.exit(cli.main(["index", "missing.pdf", "--db", "db"]))
+"""
+RAISE = "os.kill(os.getpid(), signal.SIGINT); time.sleep(30); return real()"
+CONVERT = (
+    "try:\n        os.kill(os.getpid(), signal.SIGINT); time.sleep(30)\n"
+    "    except KeyboardInterrupt:\n        raise TypeError('expected a message argument')"
+)
+
+
+@pytest.mark.parametrize("body", [RAISE, CONVERT], ids=["raised", "converted-to-TypeError"])
+def test_ctrl_c_during_start_up_exits_130_with_one_line(tmp_path: Path, body: str) -> None:
+    script = STARTUP_INTERRUPT.format(body=body)
+    proc = subprocess.run([sys.executable, "-c", script], env=ENV, capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr.strip().splitlines() == ["colret index: interrupted"]

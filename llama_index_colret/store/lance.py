@@ -206,8 +206,14 @@ class PageStore:
         promoted = promoted_metadata(doc.metadata, path)
         self._promote_metadata(promoted, path)
         writer = DocumentWriter.begin(self._connection(), self._table, doc, promoted, self.dim)
-        if writer is None:
-            return None
+        if writer is None:  # a live writer holds it, or published it since the check above
+            return self.has_document(content_hash)
+        # Another writer may have published it (and be dropping its stage) since the check above: its rows are
+        # committed before its drop starts, so this read sees them, and our new stage is never written.
+        stored = self.has_document(content_hash)
+        if stored is not None:
+            writer.abort()
+            return stored
         if self._select(["content_hash"], self._doc_where(doc.doc_id), 1).num_rows:
             writer.abort()
             raise StoreError(f"{path}: doc_id {doc.doc_id!r} already holds another file; delete it first")

@@ -16,8 +16,10 @@ object storage): 4 processes racing to create the same 30 tables never both won 
    generation are not redone (`DocumentWriter.staged`).
 3. **Chunks.** `write_chunk` appends a chunk of pages to the stage: one commit, invisible to readers of
    ``pages``, so memory is bounded by the chunk, and a kill loses at most the chunk in flight.
-4. **Publish.** `publish` checks ``pages`` for the hash again (another writer may have published between the
-   caller's check and the claim; its rows are committed before its stage is dropped), streams the staged
+4. **Publish.** `PageStore.begin_document` checks ``pages`` for the hash again right after the claim: a writer
+   that published since the first check committed its rows before it started dropping its stage, so a claim
+   made while that stage was being dropped (the same table name, whose files the drop may still delete) is
+   dropped unwritten and the document reported as stored. `publish` checks once more, streams the staged
    rows, each page once, into ``pages`` with one ``add`` (one commit: the document appears whole), then
    drops the stage tables. Commit conflicts are retried (`retry_conflicts`).
 
@@ -155,11 +157,14 @@ class DocumentWriter:
         written) when ``has_document(content_hash)`` finds another writer published it first."""
         if has_document(self.doc.content_hash) is None:
             retry_conflicts(self._append_staged)
-            published = True
         else:
-            published = False
-        self.abort()
-        return published
+            self.abort()
+            return False
+        try:
+            self.abort()
+        except (OSError, RuntimeError, ValueError):  # published whole; a stage left over is `drop_stale_stages`'s
+            self.release()
+        return True
 
     def abort(self) -> None:
         """Drop every stage table of this document (it failed, or it is published)."""
@@ -205,9 +210,13 @@ def _page_numbers(stage: Any) -> list[int]:
 
 
 def _stage_alive(stage: Any) -> bool:
-    """Whether the owner of a stage table may still be writing it."""
-    owner = json.loads((stage.schema.metadata or {}).get(STAGE_META_KEY, b"{}"))
-    versions = stage.list_versions()
+    """Whether the owner of a stage table may still be writing it; True when the stage vanished while being read
+    (its owner is dropping it after publishing or failing: never take it over)."""
+    try:
+        owner = json.loads((stage.schema.metadata or {}).get(STAGE_META_KEY, b"{}"))
+        versions = stage.list_versions()
+    except (ValueError, OSError, RuntimeError):
+        return True
     last = max(v["timestamp"] for v in versions) if versions else datetime.now(timezone.utc)
     if last.tzinfo is None:
         last = last.astimezone(timezone.utc)
