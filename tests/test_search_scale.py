@@ -15,6 +15,7 @@ from llama_index_colret.search.maxsim import maxsim, top_k
 from llama_index_colret.search.two_stage import TwoStageSearcher
 from llama_index_colret.store.first_stage import FIRST_STAGE_COLUMN
 from llama_index_colret.store.lance import PageStore
+from llama_index_colret.store.row_ids import has_first_stage
 from llama_index_colret.testing.corpus import CorpusSpec, SyntheticCorpus, write_corpus
 
 SPEC = CorpusSpec(vocab=3_000, n_topics=20, topic_words=200, pages_per_doc=16, seed=5)
@@ -85,7 +86,7 @@ def test_equals_brute_force_with_filters_add_and_delete(store: PageStore, corpus
 def test_two_stage_index_refresh_and_old_tables(store: PageStore, corpus: SyntheticCorpus) -> None:
     """A table without the column gets it filled; a refresh retrains only when rows are not indexed."""
     store._table.drop_columns([FIRST_STAGE_COLUMN])
-    assert not store.has_first_stage
+    assert not has_first_stage(store)
     with pytest.raises(StoreError, match="colret optimize"):
         TwoStageSearcher(store).search(corpus.queries(1, 256)[0].embedding)
     report = store.build_search_index()

@@ -16,13 +16,14 @@ import numpy as np
 from ..store.filters import Filters
 from ..store.lance import PageStore, ensure_not_empty
 from ..store.packed import KEY_COLUMNS, PackedVectors, PageKeys
+from ..store.row_ids import iter_rows, take_rows
 from .bf16 import ScanLayout, rescore_candidates, scan_layout, scan_maxes, score_bounds
 from .maxsim import maxsim_packed
 
 
 def rescore_rows(store: PageStore, q: np.ndarray, row_ids: np.ndarray) -> tuple[PageKeys, np.ndarray]:
     """Keys and exact float32 MaxSim ``(n,)`` of the pages at LanceDB ``row_ids`` (float16 vectors read by id)."""
-    table = store.take_rows([int(r) for r in row_ids], [*KEY_COLUMNS, "vectors"])
+    table = take_rows(store, [int(r) for r in row_ids], [*KEY_COLUMNS, "vectors"])
     packed = PackedVectors.from_column(table.column("vectors"), store.dim)
     if packed.n_pages == 0:
         return PageKeys.from_batch(table), np.empty(0, np.float32)
@@ -85,7 +86,7 @@ class ScanSearcher:
         vectors = np.empty((store.total_vectors(), store.dim), dtype=np.float16)  # (n_total, dim)
         lengths, row_ids, keys = [np.empty(0, np.int64)], [np.empty(0, np.uint64)], []
         at = 0
-        for batch in store.iter_rows(["doc_id", "page_number", "vectors"], batch_pages=self.batch_pages):
+        for batch in iter_rows(store, ["doc_id", "page_number", "vectors"], batch_pages=self.batch_pages):
             packed = PackedVectors.from_column(batch.column("vectors"), store.dim)
             n = packed.vectors.shape[0]
             if at + n > vectors.shape[0]:  # pages were added while reading: grow (rare)

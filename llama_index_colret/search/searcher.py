@@ -18,9 +18,10 @@ import numpy as np
 from ..embed.types import QueryEmbedding
 from ..store.filters import Filters
 from ..store.lance import PageStore
+from ..store.row_ids import has_first_stage
 from .exact import ExactSearcher
 from .hits import PageHit
-from .two_stage import TwoStageSearcher, has_first_stage
+from .two_stage import TwoStageSearcher
 
 SearchMode = Literal["auto", "exact", "two_stage"]
 SEARCH_MODES: tuple[str, ...] = ("auto", "exact", "two_stage")

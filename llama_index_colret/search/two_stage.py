@@ -14,6 +14,7 @@ import numpy as np
 from ..embed.types import QueryEmbedding
 from ..store.filters import Filters
 from ..store.lance import PageStore, ensure_not_empty
+from ..store.row_ids import first_stage_rows
 from .hits import PageHit, hits_from, query_matrix
 from .scan import rescore_rows
 
@@ -40,11 +41,6 @@ class TwoStageSearcher:
             raise ValueError(f"k must be positive, got {k}")
         where = self.store.where(filters)
         ensure_not_empty(self.store)
-        row_ids = self.store.first_stage_rows(q, max(k, self.candidates), where, nprobes=self.nprobes)
+        row_ids = first_stage_rows(self.store, q, max(k, self.candidates), where, nprobes=self.nprobes)
         keys, scores = rescore_rows(self.store, q, row_ids)
         return hits_from(keys, scores, k, q.shape[0], self.store)
-
-
-def has_first_stage(store: PageStore) -> bool:
-    """Whether ``store`` can be searched in two stages."""
-    return store.has_first_stage

@@ -11,7 +11,6 @@ Object storage (``s3://``, ``gs://``, ``az://``) takes LanceDB ``storage_options
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -146,6 +145,11 @@ class PageStore:
     # -- state ---------------------------------------------------------------------------------
 
     @property
+    def table(self) -> Any:
+        """The LanceDB table of pages (for the row-id reads of `store.row_ids`)."""
+        return self._table
+
+    @property
     def version(self) -> int:
         """The table version: it changes with every write (the search cache is keyed by it)."""
         return int(self._table.version)
@@ -273,51 +277,16 @@ class PageStore:
             stored = set(self._select(["content_hash"], None, None).column("content_hash").to_pylist())
             drop_stale_stages(self._connection(), stored, tables)
 
-    @property
-    def has_first_stage(self) -> bool:
-        """Whether the table carries the first-stage column of two-stage search."""
-        return FIRST_STAGE_COLUMN in self.schema.names
-
     def build_search_index(self, *, retrain: bool = False) -> IndexReport:
         """Build or refresh the first stage of two-stage search: add and fill the pooled column where it is
         missing, (re)train the ANN index when some rows are not in it; see `store.first_stage`."""
         return build_index(self._table, self.dim, retrain=retrain)
 
-    def first_stage_rows(self, query: np.ndarray, n: int, where: str | None, *, nprobes: int) -> np.ndarray:
-        """Row ids ``(<= n,)`` of the best pages for ``query`` ``(n_q, dim)`` by the ANN search on the
-        first-stage column (rows not yet indexed are scanned flat); ``where``: a validated filter."""
-        if not self.has_first_stage:
-            raise StoreError(
-                f"{self.uri}: the index has no first stage for two-stage search; build it with "
-                f"`colret optimize --db {self.uri}` (or PageStore.build_search_index())"
-            )
-        search = self._table.search(query.tolist(), vector_column_name=FIRST_STAGE_COLUMN).distance_type("cosine")
-        search = search.nprobes(nprobes).select(["_distance"]).with_row_id(True).limit(n)
-        if where:
-            search = search.where(where, prefilter=True)
-        return search.to_arrow().column("_rowid").to_numpy().astype(np.uint64)
-
     # -- reading --------------------------------------------------------------------------------
 
     def documents(self) -> list[DocumentInfo]:
         """Every stored document, ordered by doc_id."""
-        cols = ["doc_id", "file_name", "path", "content_hash", "metadata_json"]
-        rows = self._select(cols, None, None).to_pylist()
-        docs: dict[str, dict[str, Any]] = {}
-        for r in rows:
-            d = docs.setdefault(r["doc_id"], {**r, "n_pages": 0})
-            d["n_pages"] += 1
-        return [
-            DocumentInfo(
-                doc_id=d["doc_id"],
-                file_name=d["file_name"],
-                path=d["path"],
-                content_hash=d["content_hash"],
-                n_pages=d["n_pages"],
-                metadata=json.loads(d["metadata_json"]),
-            )
-            for _, d in sorted(docs.items())
-        ]
+        return DocumentInfo.from_page_rows(self._select(list(DocumentInfo.COLUMNS), None, None).to_pylist())
 
     def get_page(self, doc_id: str, page_number: int) -> PageRecord:
         """One stored page; `PageNotFoundError` naming the page when it is not stored."""
@@ -356,29 +325,6 @@ class PageStore:
         for batch in query.limit(None).to_batches(batch_pages):
             if batch.num_rows:
                 yield PageKeys.from_batch(batch), PackedVectors.from_column(batch.column("vectors"), self.dim)
-
-    def iter_rows(
-        self, columns: list[str], filters: Filters | None = None, *, batch_pages: int = 256
-    ) -> Iterator[pa.RecordBatch]:
-        """Stream ``columns`` and the LanceDB ``_rowid`` of every page matching ``filters`` (bounded memory)."""
-        where = self.where(filters)
-        query = self._table.search().select(columns).with_row_id(True)
-        if where:
-            query = query.where(where)
-        for batch in query.limit(None).to_batches(batch_pages):
-            if batch.num_rows:
-                yield batch
-
-    def take_rows(self, row_ids: Sequence[int], columns: list[str]) -> pa.Table:
-        """``columns`` of the pages at LanceDB ``row_ids``, in the order asked (ids of the current version)."""
-        if not row_ids:
-            return self._table.schema.empty_table().select(columns)
-        table = self._table.take_row_ids(list(row_ids)).select(columns).with_row_id().to_arrow()
-        at = {int(r): i for i, r in enumerate(table.column("_rowid").to_pylist())}
-        missing = [r for r in row_ids if int(r) not in at]
-        if missing:
-            raise StoreError(f"{self.uri}: rows {missing[:5]} are gone (the table changed while it was searched)")
-        return table.take(pa.array([at[int(r)] for r in row_ids])).drop_columns(["_rowid"])
 
     def page_keys(self, filters: Filters | None = None) -> tuple[list[str], np.ndarray]:
         """``(doc_ids, page_numbers)`` of the pages matching ``filters`` (cheap: no vectors read)."""

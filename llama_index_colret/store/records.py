@@ -156,3 +156,18 @@ class DocumentInfo:
     content_hash: str
     n_pages: int
     metadata: dict[str, Any]
+
+    #: The page columns a document's description is read from.
+    COLUMNS = ("doc_id", "file_name", "path", "content_hash", "metadata_json")
+
+    @classmethod
+    def from_page_rows(cls, rows: list[dict[str, Any]]) -> list[DocumentInfo]:
+        """One description per document of page rows holding `COLUMNS`, ordered by doc_id."""
+        docs: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            d = docs.setdefault(r["doc_id"], {**r, "n_pages": 0})
+            d["n_pages"] += 1
+        return [
+            cls(d["doc_id"], d["file_name"], d["path"], d["content_hash"], d["n_pages"], json.loads(d["metadata_json"]))
+            for _, d in sorted(docs.items())
+        ]
