@@ -215,21 +215,6 @@ def _ray(address: str | None) -> Any:
     return ray
 
 
-def _ray(address: str | None) -> Any:
-    """The ``ray`` module, joined to a cluster (`ClusterError` when Ray is missing or the address unreachable)."""
-    try:
-        import ray
-        import ray.data  # noqa: F401  (Ray Data is the `ray[data]` part of the extra)
-    except ImportError as exc:
-        raise ClusterError(f"engine='ray' needs Ray Data: {RAY_EXTRA} ({exc})") from exc
-    if not ray.is_initialized():
-        try:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise ClusterError(f"cannot join the Ray cluster at {address or 'the default address'}: {exc}") from exc
-    return ray
-
-
 def _dataset(
     ray: Any,
     paths: Sequence[Path],
