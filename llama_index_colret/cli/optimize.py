@@ -1,8 +1,13 @@
-"""`colret optimize --db DIR`: compact the table and build or refresh the first stage of two-stage search."""
+"""`colret optimize --db DIR`: compact the table and build or refresh the first stage of two-stage search.
+
+Ctrl-C at any point leaves the table at its last committed version (nothing committed, or compacted without
+the index refresh), readable with every document once; running the command again completes it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import warnings
 from datetime import timedelta
 
 from ..store.lance import PageStore
@@ -22,14 +27,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", required=True, metavar="DIR", help="index location: a directory or any LanceDB URI")
     p.add_argument("--retrain", action="store_true", help="retrain the ANN index even when it is up to date")
     p.add_argument("--compact", action="store_true", help="also compact the table's files (rewrites small files)")
-    p.add_argument("--cleanup", action="store_true", help="with --compact: delete old table versions (reclaims disk)")
+    p.add_argument(
+        "--cleanup",
+        action="store_true",
+        help="with --compact: delete every old table version (reclaims disk; only while no other process uses the index)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Optimize the index at ``--db`` and print what was done; 0 on success."""
     store = PageStore.open(args.db)
     if args.compact:
-        store.optimize(cleanup_older_than=timedelta(0) if args.cleanup else None)
+        with warnings.catch_warnings():  # LanceDB warns that cleanup_older_than=0 drops old versions: asked for
+            warnings.filterwarnings("ignore", message=r"optimize\(cleanup_older_than=0\)", category=UserWarning)
+            store.optimize(cleanup_older_than=timedelta(0) if args.cleanup else None)
     report = store.build_search_index(retrain=args.retrain)
     action = "trained" if report.trained else "already up to date"
     print(
