@@ -3,7 +3,8 @@
 (regions, render, PNG), embed it, stage it, publish the document; and the outcomes they report.
 
 Every step keeps a per-document failure of any type on the document (``OpenDocument.error``) or as its outcome,
-so a bad file is reported in one line and never stops a batch.
+so a bad file is reported in one line and never stops a batch; only Ctrl-C and a disk that refuses writes
+(`errors.DiskError`: every later document would fail alike) stop it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from .embed.types import Embedder, PageEmbedding
-from .errors import ColRetError, raise_if_interrupted
+from .errors import ColRetError, raise_if_disk_problem, raise_if_interrupted
 from .ingest.document import PDFIUM_LOCK, open_document
 from .ingest.page import Page
 from .ingest.pdf import load_pdf
@@ -123,10 +124,12 @@ class Chunk:
     embeddings: list[PageEmbedding] = field(default_factory=list)
 
 
-def describe_error(exc: BaseException) -> str:
-    """One line for any exception: a library error as it reads, anything else prefixed with its type; an
-    exception that stands for Ctrl-C (`raise_if_interrupted`) stops the run instead of failing one document."""
+def describe_error(exc: BaseException, store_uri: str | None = None) -> str:
+    """One line for any exception: a library error as it reads, anything else prefixed with its type. An
+    exception that stands for Ctrl-C (`raise_if_interrupted`), or a disk that refuses writes (a `DiskError`
+    naming ``store_uri``), stops the run instead of failing one document."""
     raise_if_interrupted()
+    raise_if_disk_problem(exc, store_uri)
     text = str(exc) if isinstance(exc, ColRetError) else f"{type(exc).__name__}: {exc}"
     return " ".join(text.split()) or type(exc).__name__
 
@@ -181,7 +184,7 @@ def claim_document(doc: OpenDocument, store: PageStore, metadata: MetadataSpec, 
             content_hash=content_hash, file_name=path.name, path=str(path.resolve()), n_pages=doc.n_pages, metadata=meta
         )
     except Exception as exc:  # any per-document failure is reported, never stops the batch
-        return OpenDocument(path, outcome=_failed(path, describe_error(exc)))
+        return OpenDocument(path, outcome=_failed(path, describe_error(exc, store.uri)))
     if isinstance(claim, DocumentWriter):
         return OpenDocument(path, writer=claim, content_hash=content_hash, n_pages=doc.n_pages)
     if claim is None:
@@ -280,7 +283,7 @@ def stage_chunk(chunk: Chunk, doc: OpenDocument) -> None:
             pick = [chunk.pages[i] for i in keep], [chunk.embeddings[i] for i in keep], [chunk.pngs[i] for i in keep]
             doc.writer.write_chunk(*pick)
     except Exception as exc:  # any per-document failure is reported, never stops the batch
-        doc.error = describe_error(exc)
+        doc.error = describe_error(exc, getattr(doc.writer.db, "uri", None))
 
 
 def finish(doc: OpenDocument, store: PageStore) -> DocumentOutcome:
@@ -293,7 +296,7 @@ def finish(doc: OpenDocument, store: PageStore) -> DocumentOutcome:
             return DocumentOutcome(str(doc.path), "failed", error=doc.error)
         doc_id = store.finish_document(doc.writer)
     except Exception as exc:  # any per-document failure is reported, never stops the batch
-        return DocumentOutcome(str(doc.path), "failed", error=describe_error(exc))
+        return DocumentOutcome(str(doc.path), "failed", error=describe_error(exc, store.uri))
     if doc_id is None:  # another writer (or this run, listing the file twice) published it first
         return DocumentOutcome(str(doc.path), "duplicate", doc_id=store.has_document(doc.writer.doc.content_hash))
     return DocumentOutcome(str(doc.path), "added", doc_id=doc_id, n_pages=doc.n_pages)

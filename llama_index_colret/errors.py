@@ -16,6 +16,8 @@ The rule every module keeps:
 
 from __future__ import annotations
 
+import errno
+import re
 import threading
 from pathlib import Path
 
@@ -30,10 +32,43 @@ def raise_if_interrupted() -> None:
         raise KeyboardInterrupt
 
 
+# A disk that refuses writes, by errno: the environment's failure, not one document's. LanceDB's Rust errors carry
+# the errno only in their text ("No space left on device (os error 28)").
+DISK_PROBLEMS: dict[int, str] = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+}
+_RUST_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
+def disk_problem(exc: BaseException) -> str | None:
+    """What ``exc`` says is wrong with the storage (`DISK_PROBLEMS`), or None when it is no storage problem: the
+    errno of an ``OSError``, else an ``(os error N)`` in the text of a LanceDB error."""
+    codes = [exc.errno] if isinstance(exc, OSError) and exc.errno is not None else []
+    if isinstance(exc, (OSError, RuntimeError, ValueError)):
+        codes += [int(code) for code in _RUST_OS_ERROR.findall(str(exc))]
+    return next((DISK_PROBLEMS[code] for code in codes if code in DISK_PROBLEMS), None)
+
+
+def raise_if_disk_problem(exc: BaseException, where: str | None) -> None:
+    """Raise ``exc`` when it is a `DiskError`, or a `DiskError` naming ``where`` (else the file the error names)
+    when ``exc`` is a storage problem (`disk_problem`); return otherwise. Stops a batch: every later document
+    would fail alike, and a failed claim would pass for another writer's."""
+    if isinstance(exc, DiskError):
+        raise exc
+    problem = disk_problem(exc)
+    if problem is not None:
+        raise DiskError(where or getattr(exc, "filename", None) or "the index", problem) from exc
+
+
 __all__ = [
     "ClusterError",
     "ColRetError",
     "DatasetError",
+    "DiskError",
     "EmbeddingError",
     "EmptyIndexError",
     "FilterError",
@@ -69,6 +104,19 @@ class ModelLoadError(ColRetError):
 
 class IndexMismatchError(ColRetError):
     """An index opened with a model (or vector size) other than the one it was built with."""
+
+
+class DiskError(ColRetError):
+    """The storage of the index refuses writes: a full disk, a read-only file system, no permission, a quota.
+    It stops a batch (every later document would fail alike); the documents stored before it stay whole."""
+
+    def __init__(self, where: str | Path, problem: str) -> None:
+        self.where = str(where)
+        self.problem = problem
+        super().__init__(
+            f"{self.where}: cannot write the index: {problem}; free space or make it writable and run again "
+            "(the documents already stored stay whole, a document in progress resumes)"
+        )
 
 
 class EmptyIndexError(ColRetError):

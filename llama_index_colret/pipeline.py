@@ -8,8 +8,8 @@ readers, published whole in one commit. Memory holds one chunk's PNGs, not a doc
 a document from its last staged chunk. A document whose content hash is stored is skipped. Any exception
 while opening, preparing, embedding or writing a document (a library error, a ``PdfiumError``, a
 ``ZeroDivisionError``, a ``MemoryError``...) makes it a failed document reported in one line while the
-others land; only ``KeyboardInterrupt`` (and other ``BaseException``s) stop the run, leaving whole documents
-and resumable stages.
+others land; only ``KeyboardInterrupt`` (and other ``BaseException``s) and a disk that refuses writes (a full
+disk, a read-only file system: `errors.DiskError`) stop the run, leaving whole documents and resumable stages.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The `colret` command: one module per subcommand, each with ``HELP``, ``DESCRIPTION``, an optional
 ``EPILOG`` (examples), ``add_arguments(parser)`` and ``run(args) -> exit code``; what they share is in
 `cli/common.py`. Errors are handled in one place, `main`: a library error (`ColRetError`) or a wrong
-argument (`ValueError`, `TypeError`) becomes one line on stderr and exit code 2. Ctrl-C at any point after
+argument (`ValueError`, `TypeError`), and a disk that refuses writes (full, read-only: `errors.disk_problem`, naming
+``--db``), become one line on stderr and exit code 2. Ctrl-C at any point after
 this module is imported (it imports nothing heavy) is exit 130, even where a C extension turned the
 interrupt into another exception: the SIGINT handler records it (`errors.INTERRUPTED`)."""
 
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
-from ..errors import INTERRUPTED, ColRetError
+from ..errors import INTERRUPTED, ColRetError, DiskError, disk_problem
 
 # Subcommand modules in the order `colret --help` lists them.
 COMMANDS: tuple[str, ...] = ("regions", "index", "query", "show", "ask", "eval", "optimize")
@@ -60,16 +61,21 @@ def _run(argv: Sequence[str]) -> int:
     """Parse ``argv`` and run its subcommand; errors and interrupts as `main` documents."""
     given = list(argv)
     command = next((a for a in given if a in COMMANDS), "COMMAND")  # named before the parser is built
+    db: str | None = None
     try:
         args = build_parser().parse_args(given)
-        command = args.command
+        command, db = args.command, getattr(args, "db", None)
         code = int(args.func(args) or EXIT_OK)
     except KeyboardInterrupt:
         return _interrupted(command)
     except Exception as exc:
         if INTERRUPTED.is_set():  # an interrupt some library reported as another error
             return _interrupted(command)
-        if isinstance(exc, (ColRetError, ValueError, TypeError)):
+        problem = None if isinstance(exc, ColRetError) else disk_problem(exc)
+        if problem is not None:  # the index's disk refused a write outside the per-document steps
+            where = db or getattr(exc, "filename", None) or "."
+            print(f"colret {command}: error: {DiskError(where, problem)}", file=sys.stderr)
+        elif isinstance(exc, (ColRetError, ValueError, TypeError)):
             print(f"colret {command}: error: {one_line(exc)}", file=sys.stderr)
         elif isinstance(exc, (OSError, MemoryError)):  # environment: read-only or full disk, no memory
             print(f"colret {command}: error: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)

@@ -30,7 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--cleanup",
         action="store_true",
-        help="with --compact: delete every old table version (reclaims disk; only while no other process uses the index)",
+        help="with --compact: delete every old table version (reclaims disk; only while no other process uses it)",
     )
 
 

@@ -42,6 +42,7 @@ import pyarrow as pa
 from PIL import Image
 
 from ..embed.types import PageEmbedding
+from ..errors import raise_if_disk_problem
 from ..ingest.page import Page
 from .first_stage import FIRST_STAGE_COLUMN, with_first_stage
 from .records import DocumentInfo
@@ -131,7 +132,8 @@ class DocumentWriter:
         name = stage_name(doc.content_hash, generation)
         try:
             ours = db.create_table(name, schema=pages_table.schema.with_metadata(meta), exist_ok=False)
-        except (ValueError, OSError, RuntimeError):  # another writer claimed this generation first
+        except (ValueError, OSError, RuntimeError) as exc:  # another writer claimed this generation first
+            raise_if_disk_problem(exc, getattr(db, "uri", None))  # unless the disk refused the write
             return None
         _LIVE_STAGES.add(name)
         writer = cls(db, pages_table, doc, promoted, dim, generation, [*older, ours])
