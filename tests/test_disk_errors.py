@@ -27,7 +27,8 @@ def test_disk_problems_are_recognised_in_os_and_lance_errors() -> None:
     assert disk_problem(OSError(errno.ENOSPC, "No space left on device")) == "no space left on the device"
     assert disk_problem(OSError(errno.EROFS, "Read-only file system", "/x")) == "the file system is read-only"
     assert disk_problem(RuntimeError(LANCE_FULL)) == "no space left on the device"
-    assert disk_problem(OSError("LanceError(IO): Read-only file system (os error 30)")) == "the file system is read-only"
+    read_only = OSError("LanceError(IO): Read-only file system (os error 30)")
+    assert disk_problem(read_only) == "the file system is read-only"
     assert disk_problem(FileNotFoundError(errno.ENOENT, "No such file")) is None
     assert disk_problem(RuntimeError("Not found: x.lance (os error 2)")) is None
     assert disk_problem(RuntimeError("Retryable commit conflict for version 7")) is None

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -16,7 +17,7 @@ import pytest
 
 from llama_index_colret.cli import main
 from llama_index_colret.embed.embedder import MAX_QUERY_CHARS, ColEmbedder
-from llama_index_colret.errors import EmbeddingError, FilterError
+from llama_index_colret.errors import EmbeddingError, FilterError, ModelLoadError
 from llama_index_colret.store.lance import PageStore
 from llama_index_colret.testing.pdfgen import PageSpec, make_pdf, sample_paragraphs
 
@@ -79,6 +80,22 @@ def test_corrupt_weights_are_one_line_and_exit_2(
     code = main(["index", str(pdf), "--db", str(tmp_path / "db"), "--model", str(model), "--no-progress"])
     assert code == 2
     assert "cannot load the weights of model" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("family", ["colqwen2", "colmodernvbert"])
+def test_embedding_dim_that_disagrees_with_the_weights_is_one_line_and_exit_2(
+    tmp_path: Path, pdf: Path, tiny_model_dir: Callable[[str], Path], capsys: pytest.CaptureFixture[str], family: str
+) -> None:
+    model = Path(shutil.copytree(tiny_model_dir(family), tmp_path / "model"))
+    config = json.loads((model / "config.json").read_text())
+    assert config["embedding_dim"] == 128
+    (model / "config.json").write_text(json.dumps({**config, "embedding_dim": 96}))
+    with pytest.raises(ModelLoadError, match=r"embedding_dim=96, but the weights give 128-d .* shape \[128, 64\]"):
+        ColEmbedder.from_pretrained(model)
+    code = main(["index", str(pdf), "--db", str(tmp_path / "db"), "--model", str(model), "--no-progress"])
+    assert code == 2
+    line = _one_error_line(capsys)
+    assert f"{model}: config.json says embedding_dim=96" in line and "[128, 64]" in line
 
 
 def test_ctrl_c_exits_130_with_one_line(tmp_path: Path, pdf: Path, tiny_model_dir: Callable[[str], Path]) -> None:

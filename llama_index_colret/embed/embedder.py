@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from ..errors import EmbeddingError, ModelLoadError
 from . import DEFAULT_MODEL
+from .checkpoint import check_embedding_dim
 from .families import FAMILIES, FamilyHook
 from .identity import canonical_name, model_identity
 from .types import Embedder, PageEmbedding, QueryEmbedding
@@ -168,6 +169,8 @@ class ColEmbedder:
         name = str(name_or_path)
         config, processor = _load_config_and_processor(name)
         family = _family_of(config, name)
+        if Path(name).is_dir():
+            check_embedding_dim(Path(name), config)
         torch_device = pick_device(device)
         try:
             model = family.model_class().from_pretrained(name, dtype=pick_dtype(dtype, torch_device))
