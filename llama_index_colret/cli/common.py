@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..embed import DEFAULT_MODEL
+from ..embed.identity import recorded_revision
 
 if TYPE_CHECKING:
     from ..embed.types import Embedder
@@ -56,7 +57,22 @@ def add_index_options(p: argparse.ArgumentParser, *, model_default: str = RECORD
         "allow_http=true (repeatable; the AWS_* environment is read too)",
     )
     p.add_argument("--model", default=None, help=f"model name or local folder (default: {model_default})")
+    p.add_argument(
+        "--model-revision",
+        default=None,
+        metavar="REV",
+        help="branch, tag or commit of a hub model (default: main, or the one the index recorded when --model is "
+        "not given); the index records it and refuses another",
+    )
     add_device_option(p)
+
+
+def model_revision(args: argparse.Namespace, recorded_id: str | None) -> str | None:
+    """``--model-revision``; without it and without ``--model`` (the recorded model is loaded), the revision
+    recorded in the index identity ``recorded_id``."""
+    if args.model_revision or args.model is not None:
+        return args.model_revision
+    return recorded_revision(recorded_id)
 
 
 def storage_options(args: argparse.Namespace) -> dict[str, str]:
@@ -126,7 +142,8 @@ def store_and_embedder(args: argparse.Namespace) -> tuple[PageStore, Embedder]:
     from ..store.lance import PageStore
 
     store = PageStore.open(args.db, storage_options=storage_options(args))
-    embedder = resolve_embedder(args.model, store.model_name, device=args.device)
+    revision = model_revision(args, store.model_id)
+    embedder = resolve_embedder(args.model, store.model_name, device=args.device, revision=revision)
     store.check_model(embedder.model_name, getattr(embedder, "model_id", None))
     return store, embedder
 

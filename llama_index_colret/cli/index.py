@@ -9,7 +9,15 @@ from typing import Any
 from ..ingest.pdf import OCR_MODES
 from ..pipeline import index_pdfs, pdf_paths
 from ..store.lance import PageStore
-from .common import NEW_INDEX_MODEL, add_index_options, add_pairs_option, parse_pairs, positive_int, storage_options
+from .common import (
+    NEW_INDEX_MODEL,
+    add_index_options,
+    add_pairs_option,
+    model_revision,
+    parse_pairs,
+    positive_int,
+    storage_options,
+)
 
 HELP = "embed the pages of PDFs and add them to an index"
 DESCRIPTION = (
@@ -65,8 +73,14 @@ def run(args: argparse.Namespace) -> int:
     metadata = parse_pairs(args.meta, "--meta")
     options = storage_options(args)
     exists = PageStore.exists(args.db, options)
-    recorded = PageStore.open(args.db, storage_options=options).model_name if exists else None
-    embedder = resolve_embedder(args.model, recorded, device=args.device, batch_size=args.batch_size)
+    recorded = PageStore.open(args.db, storage_options=options) if exists else None
+    embedder = resolve_embedder(
+        args.model,
+        recorded.model_name if recorded else None,
+        device=args.device,
+        batch_size=args.batch_size,
+        revision=model_revision(args, recorded.model_id if recorded else None),
+    )
     store = PageStore.open(
         args.db, model_name=embedder.model_name, dim=embedder.dim, model_id=_model_id(embedder), storage_options=options
     )

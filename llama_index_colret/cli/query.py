@@ -10,6 +10,7 @@ from ..store.lance import PageStore
 from .common import (
     add_index_options,
     add_pairs_option,
+    model_revision,
     parse_pairs,
     positive_int,
     print_json,
@@ -60,12 +61,15 @@ def run(args: argparse.Namespace) -> int:
     store = PageStore.open(
         args.db,
         model_name=args.model,
-        model_id=model_identity(args.model) if args.model else None,
+        model_id=model_identity(args.model, args.model_revision) if args.model else None,
         storage_options=storage_options(args),
     )
     filters = parse_pairs(args.filter, "--filter") or None
     store.where(filters)  # a bad filter fails before the model loads
-    embedder = resolve_embedder(args.model, store.model_name, device=args.device)
+    embedder = resolve_embedder(
+        args.model, store.model_name, device=args.device, revision=model_revision(args, store.model_id)
+    )
+    store.check_model(embedder.model_name, getattr(embedder, "model_id", None))  # the commit loaded, now known
     query = embedder.embed_queries([args.question])[0]
     hits = searcher_for(store, args.search, cache=False).search(query, k=args.top_k, filters=filters)
     if args.grounded:

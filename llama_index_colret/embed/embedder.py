@@ -21,7 +21,7 @@ from ..errors import EmbeddingError, ModelLoadError
 from . import DEFAULT_MODEL
 from .checkpoint import check_embedding_dim
 from .families import FAMILIES, FamilyHook
-from .identity import canonical_name, model_identity
+from .identity import DEFAULT_REVISION, canonical_name, model_identity, snapshot_folder
 from .types import Embedder, PageEmbedding, QueryEmbedding
 
 MAX_QUERY_CHARS = 4_000  # about 1,000 tokens: far above any question, far below what exhausts memory
@@ -65,20 +65,21 @@ def hub_reachable(timeout: float = 3.0) -> tuple[bool, str]:
         return False, f"{url} did not answer within {timeout:g} s ({exc})"
 
 
-def _load_parts(name_or_path: str, local_only: bool) -> tuple[Any, Any]:
-    """The config and processor of a checkpoint, from the local cache/folder only when ``local_only``."""
+def _load_parts(name_or_path: str, revision: str, local_only: bool) -> tuple[Any, Any]:
+    """The config and processor of a checkpoint (``revision`` of a hub model), from the local cache/folder only
+    when ``local_only``."""
     from transformers import AutoConfig, AutoProcessor
 
-    config = AutoConfig.from_pretrained(name_or_path, local_files_only=local_only)
+    config = AutoConfig.from_pretrained(name_or_path, revision=revision, local_files_only=local_only)
     _family_of(config, name_or_path)  # an unsupported model fails here, before its processor loads
-    processor = AutoProcessor.from_pretrained(name_or_path, local_files_only=local_only)
+    processor = AutoProcessor.from_pretrained(name_or_path, revision=revision, local_files_only=local_only)
     return config, processor
 
 
-def _load_config_and_processor(name_or_path: str) -> tuple[Any, Any]:
+def _load_config_and_processor(name_or_path: str, revision: str) -> tuple[Any, Any]:
     """Load locally first (a folder or the cache); fall back to the hub only if it answers a short probe."""
     try:
-        return _load_parts(name_or_path, local_only=True)
+        return _load_parts(name_or_path, revision, local_only=True)
     except (OSError, ValueError) as local_exc:
         if Path(name_or_path).exists():
             raise ModelLoadError(f"cannot load model folder {name_or_path!r}: {local_exc}") from local_exc
@@ -90,7 +91,7 @@ def _load_config_and_processor(name_or_path: str) -> tuple[Any, Any]:
                 "local folder (scripts/make_tiny_model.py builds a tiny offline one for trying things)."
             ) from local_exc
     try:
-        return _load_parts(name_or_path, local_only=False)
+        return _load_parts(name_or_path, revision, local_only=False)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(
             f"cannot load model {name_or_path!r} although the Hugging Face hub is reachable ({why}): {exc}"
@@ -160,27 +161,30 @@ class ColEmbedder:
         dtype: str | torch.dtype = "auto",
         batch_size: int = 4,
         max_image_tokens: int | None = None,
+        revision: str | None = None,
     ) -> ColEmbedder:
         """Load a checkpoint (hub name or folder), picking the family from its config.
 
         ``max_image_tokens`` caps the image tokens per page for ColQwen2 (default: 768, the public checkpoints'
         training cap, or the processor's own lower cap); ColPali and ColModernVBert have fixed budgets.
+        ``revision`` (a branch, tag or commit of a hub model; default ``main``) is recorded in the identity.
         """
-        name = str(name_or_path)
-        config, processor = _load_config_and_processor(name)
+        name, revision = str(name_or_path), revision or DEFAULT_REVISION
+        config, processor = _load_config_and_processor(name, revision)
         family = _family_of(config, name)
-        if Path(name).is_dir():
-            check_embedding_dim(Path(name), config)
+        folder = Path(name) if Path(name).is_dir() else snapshot_folder(name, revision)
+        if folder is not None:
+            check_embedding_dim(folder, config)
         torch_device = pick_device(device)
         try:
-            model = family.model_class().from_pretrained(name, dtype=pick_dtype(dtype, torch_device))
+            model = family.model_class().from_pretrained(name, revision=revision, dtype=pick_dtype(dtype, torch_device))
         except Exception as exc:  # a corrupt safetensors file, a config that disagrees with the weights, ...
             problem = " ".join(f"{type(exc).__name__}: {exc}".split())
             raise ModelLoadError(f"cannot load the weights of model {name!r}: {problem}") from exc
         model = model.to(torch_device).eval()
         return cls(
             model, processor, family, canonical_name(name), batch_size=batch_size,
-            max_image_tokens=max_image_tokens, model_id=model_identity(name),
+            max_image_tokens=max_image_tokens, model_id=model_identity(name, revision),
         )  # fmt: skip
 
     @property

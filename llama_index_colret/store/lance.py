@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from PIL import Image
 
-from ..embed.identity import canonical_name
+from ..embed.identity import canonical_name, identity_mismatch
 from ..embed.types import PageEmbedding
 from ..errors import IndexMismatchError, PageNotFoundError, StoreError
 from ..ingest.page import Page
@@ -120,11 +120,11 @@ class PageStore:
         path to the same folder; other weights in the same folder are refused), else the same canonical name
         (indexes written before model identity)."""
         if model_id is not None and self.model_id is not None:
-            if model_id == self.model_id:
+            if (problem := identity_mismatch(self.model_id, model_id)) is None:
                 return
             raise IndexMismatchError(
                 f"{self.uri}: the index was built with model {self.model_name!r} ({self.model_id}); "
-                f"{model_name or model_id!r} is another model ({model_id}): its config or weights differ. Query it "
+                f"{model_name or model_id!r} is another model ({model_id}): {problem}. Query it "
                 "with the same model or index into another directory"
             )
         if model_name and canonical_name(model_name) != canonical_name(self.model_name):
