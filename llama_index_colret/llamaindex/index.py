@@ -13,6 +13,7 @@ from llama_index.core.schema import Document
 from llama_index.core.settings import Settings
 from llama_index.core.tools import FunctionTool
 
+from ..embed.identity import recorded_revision
 from ..embed.types import Embedder
 from ..errors import PDFError
 from ..grounded_search import QueryCache
@@ -73,20 +74,12 @@ class ColRetIndex:
         ``engine="ray"`` and ``ray=RayOptions(...)``). ``embedder`` (or LlamaIndex's name ``embed_model``) None:
         the model the index was built with, or ``vidore/colqwen2-v1.0-hf``."""
         check_known(index_kwargs, _index_pdfs_args(), "ColRetIndex.from_pdfs")  # before any model loads
-        from ..embed.embedder import resolve_embedder  # torch and transformers: only when a model is loaded
-
         files = pdf_paths(paths)
         emb_arg = _one_embedder(embedder, embed_model)
-        exists = PageStore.exists(uri, storage_options)
-        recorded = PageStore.open(uri, storage_options=storage_options).model_name if exists else None
-        emb = resolve_embedder(emb_arg, recorded)
-        store = PageStore.create(
-            uri,
-            model_name=emb.model_name,
-            dim=int(emb.dim),
-            model_id=getattr(emb, "model_id", None),
-            storage_options=storage_options,
+        recorded = (
+            PageStore.open(uri, storage_options=storage_options) if PageStore.exists(uri, storage_options) else None
         )
+        store, emb = _open_with_model(uri, emb_arg, recorded, storage_options)
         index = cls(store, emb, callback_manager)
         index.last_report = index_pdfs(
             files, index.store, emb, metadata=metadata, show_progress=show_progress, **index_kwargs
@@ -106,18 +99,8 @@ class ColRetIndex:
         """Open an existing index (``storage_options`` for object storage); ``embedder`` (or ``embed_model``)
         None loads the model it was built with."""
         emb_arg = _one_embedder(embedder, embed_model)
-        from ..embed.embedder import resolve_embedder  # torch and transformers: only when a model is loaded
-
-        store = PageStore.open(uri, storage_options=storage_options)
-        emb = resolve_embedder(emb_arg, store.model_name)
-        store = PageStore.open(
-            uri,
-            model_name=emb.model_name,
-            dim=int(emb.dim),
-            model_id=getattr(emb, "model_id", None),
-            storage_options=storage_options,
-        )
-        return cls(store, emb, callback_manager)
+        recorded = PageStore.open(uri, storage_options=storage_options)
+        return cls(*_open_with_model(uri, emb_arg, recorded, storage_options), callback_manager)
 
     def insert_pdfs(
         self,
@@ -215,6 +198,22 @@ class ColRetIndex:
         """A ``FunctionTool`` for agents: region snippets with citations and figure images (a plain "no
         documents are indexed" when the index is empty)."""
         return make_tool(self.as_retriever(**retriever_kwargs), name=name, description=description)
+
+
+def _open_with_model(
+    uri: str | Path, emb_arg: Any, recorded: PageStore | None, storage_options: Mapping[str, str] | None
+) -> tuple[PageStore, Embedder]:
+    """Load the embedder (``emb_arg``, else the ``recorded`` index's model at its recorded revision) and open the
+    index at ``uri`` for it, creating it when absent; `IndexMismatchError` when it holds another model."""
+    from ..embed.embedder import resolve_embedder  # torch and transformers: only when a model is loaded
+
+    revision = recorded_revision(recorded.model_id) if recorded is not None and emb_arg is None else None
+    emb = resolve_embedder(emb_arg, recorded.model_name if recorded else None, revision=revision)
+    store = PageStore.open(
+        uri, model_name=emb.model_name, dim=int(emb.dim), model_id=getattr(emb, "model_id", None),
+        storage_options=storage_options,
+    )  # fmt: skip
+    return store, emb
 
 
 def _one_embedder(embedder: Embedder | str | Path | None, embed_model: Embedder | str | Path | None) -> Any:
