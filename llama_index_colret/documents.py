@@ -129,7 +129,8 @@ def describe_error(exc: BaseException, store_uri: str | None = None) -> str:
     exception that stands for Ctrl-C (`raise_if_interrupted`), or a disk that refuses writes (a `DiskError`
     naming ``store_uri``), stops the run instead of failing one document."""
     raise_if_interrupted()
-    raise_if_disk_problem(exc, store_uri)
+    if store_uri is not None:  # only a store operation's error speaks for the disk
+        raise_if_disk_problem(exc, store_uri)
     text = str(exc) if isinstance(exc, ColRetError) else f"{type(exc).__name__}: {exc}"
     return " ".join(text.split()) or type(exc).__name__
 
@@ -180,6 +181,9 @@ def claim_document(doc: OpenDocument, store: PageStore, metadata: MetadataSpec, 
     seen.add(content_hash)
     try:
         meta = metadata(path) if callable(metadata) else metadata
+    except Exception as exc:  # the caller's metadata function failed for this file: its failure alone
+        return OpenDocument(path, outcome=_failed(path, f"metadata: {describe_error(exc)}"))
+    try:
         claim = store.begin_document(
             content_hash=content_hash, file_name=path.name, path=str(path.resolve()), n_pages=doc.n_pages, metadata=meta
         )

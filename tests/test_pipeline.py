@@ -169,6 +169,25 @@ def test_a_bug_like_error_fails_its_document_only(tmp_path: Path, pdfs: dict, em
     assert [t for t in store._connection().list_tables().tables if t.startswith("_stage_")] == []
 
 
+def test_a_permission_error_outside_the_store_fails_its_document_only(
+    tmp_path: Path, pdfs: dict, embedders: dict
+) -> None:
+    """EACCES from the caller's metadata function is that file's failure, not a disk that stops the batch."""
+    embedder = embedders["colqwen2"]
+    store = new_store(tmp_path, embedder)
+
+    def metadata(path: Path) -> dict[str, str]:
+        if path.stem == "doc1":
+            raise PermissionError(13, "Permission denied", str(path.with_suffix(".json")))
+        return {"name": path.stem}
+
+    files = [pdfs["doc0"], pdfs["doc1"], pdfs["doc3"]]
+    report = index_pdfs(files, store, embedder, show_progress=False, metadata=metadata)
+    assert [o.status for o in report.outcomes] == ["added", "failed", "added"]
+    assert "metadata: PermissionError" in report.failed[0].describe()
+    assert sorted(d.file_name for d in store.documents()) == ["doc0.pdf", "doc3.pdf"]
+
+
 def test_same_file_twice_in_one_run_and_missing_file(tmp_path: Path, pdfs: dict, embedders: dict) -> None:
     embedder = embedders["colpali"]
     store = new_store(tmp_path, embedder)
