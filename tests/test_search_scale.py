@@ -7,10 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from llama_index_colret.embed.types import QueryEmbedding
 from llama_index_colret.errors import StoreError
 from llama_index_colret.search import searcher_for
 from llama_index_colret.search.exact import ExactSearcher
-from llama_index_colret.search.hits import query_matrix
+from llama_index_colret.search.hits import content_vectors, query_matrix
 from llama_index_colret.search.maxsim import maxsim, top_k
 from llama_index_colret.search.two_stage import TwoStageSearcher
 from llama_index_colret.store.first_stage import FIRST_STAGE_COLUMN
@@ -105,3 +106,17 @@ def test_auto_switches_at_the_threshold(store: PageStore) -> None:
     assert isinstance(searcher_for(store, mode="auto", threshold=255).current(), TwoStageSearcher)
     with pytest.raises(ValueError, match="auto, exact, two_stage"):
         searcher_for(store, mode="fast")
+
+
+def test_ann_query_is_the_content_vectors(corpus: SyntheticCorpus, store: PageStore) -> None:
+    """Augmentation tokens choose no candidates (they match no word); a bare array, or a query of augmentation
+    tokens only, is used whole."""
+    emb = corpus.query(3, np.random.default_rng(0)).embedding
+    q = query_matrix(emb, store)
+    words = int((~emb.augmentation).sum())
+    np.testing.assert_array_equal(content_vectors(emb, q), emb.vectors[:words])
+    np.testing.assert_array_equal(content_vectors(emb.vectors, q), q)
+    only_aug = QueryEmbedding(emb.vectors, emb.tokens, np.ones(len(emb.tokens), dtype=bool))
+    np.testing.assert_array_equal(content_vectors(only_aug, q), q)
+    hits = TwoStageSearcher(store, candidates=256).search(only_aug, k=5)
+    assert_same(hits, brute_force(store, q, 5))

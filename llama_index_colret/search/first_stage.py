@@ -2,9 +2,11 @@
 
 Each run of ``pool`` horizontally adjacent cells of one grid row becomes one unit vector (the mean of the
 cells, normalised); prompt and global-tile vectors are left out. A ColQwen2 page of 31 x 24 cells gives
-31 x 6 = 186 vectors instead of ~750. Pooling along rows keeps text lines apart (one line of print is
-about one cell row), which is why it beats square 2 x 2 pooling at the same size (benchmarks/scale.py
-measured both, with MUVERA encodings and single mean vectors, on the synthetic corpus). Pure numpy.
+31 x 12 = 372 vectors instead of ~750. Pooling along rows keeps text lines apart (one line of print is
+about one cell row), which is why it beats square 2 x 2 pooling at the same size; pairs, not runs of 4,
+because the exact top 10 is a dense tail of near-ties that coarser pooling cannot order (recall@10 at
+10,000 pages: 0.91 against 0.78 for runs of 4; benchmarks/first_stage_choice.py and benchmarks/scale.py,
+which also measured MUVERA encodings and single mean vectors). Pure numpy.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 
 from ..geometry import PatchGrid
 
-FIRST_STAGE_POOL = 4  # cells per pooled vector
+FIRST_STAGE_POOL = 2  # cells per pooled vector
 _MIN_NORM = 1e-6
 
 

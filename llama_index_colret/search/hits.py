@@ -65,6 +65,17 @@ def query_matrix(query: QueryEmbedding | np.ndarray, store: PageStore) -> np.nda
     return q
 
 
+def content_vectors(query: QueryEmbedding | np.ndarray, checked: np.ndarray) -> np.ndarray:
+    """The query vectors that can point at a page: the non-augmentation, non-zero ones ``(n_content, dim)`` of a
+    `QueryEmbedding`; ``checked`` (the `query_matrix` of ``query``) for a bare array or an all-augmentation query."""
+    if not isinstance(query, QueryEmbedding):
+        return checked
+    words = ~np.asarray(query.augmentation, dtype=bool)  # (n_tokens,)
+    content = np.asarray(query.vectors, dtype=np.float32)[words]  # (n_content, dim)
+    content = content[np.linalg.norm(content, axis=1) >= ZERO_NORM]  # (n_kept, dim)
+    return content if content.shape[0] else checked
+
+
 def hits_from(keys: PageKeys, scores: np.ndarray, k: int, n_q: int, store: PageStore) -> list[PageHit]:
     """The ``k`` best of the scored pages as hits, best first (ties: doc_id, then page number); the
     normalised score divides by the ``n_q`` query vectors kept."""
