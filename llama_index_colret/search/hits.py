@@ -59,7 +59,7 @@ def query_matrix(query: QueryEmbedding | np.ndarray, store: PageStore) -> np.nda
         )
     if not np.isfinite(q).all():
         raise ValueError("query vectors must be finite")
-    q = q[np.linalg.norm(q, axis=1) >= ZERO_NORM]  # (n_kept, dim): zero vectors are never queried
+    q = _nonzero(q)  # (n_kept, dim): zero vectors are never queried
     if q.shape[0] == 0:
         raise ValueError("the query has no non-zero vectors")
     return q
@@ -71,9 +71,13 @@ def content_vectors(query: QueryEmbedding | np.ndarray, checked: np.ndarray) -> 
     if not isinstance(query, QueryEmbedding):
         return checked
     words = ~np.asarray(query.augmentation, dtype=bool)  # (n_tokens,)
-    content = np.asarray(query.vectors, dtype=np.float32)[words]  # (n_content, dim)
-    content = content[np.linalg.norm(content, axis=1) >= ZERO_NORM]  # (n_kept, dim)
+    content = _nonzero(np.asarray(query.vectors, dtype=np.float32)[words])  # (n_kept, dim)
     return content if content.shape[0] else checked
+
+
+def _nonzero(q: np.ndarray) -> np.ndarray:
+    """The rows of ``q`` ``(n, dim)`` with a norm of at least `ZERO_NORM` (a zero vector adds nothing to MaxSim)."""
+    return q[np.linalg.norm(q, axis=1) >= ZERO_NORM]  # (n_kept, dim)
 
 
 def hits_from(keys: PageKeys, scores: np.ndarray, k: int, n_q: int, store: PageStore) -> list[PageHit]:
