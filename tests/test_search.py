@@ -30,6 +30,19 @@ def test_maxsim_known_value() -> None:
     assert maxsim(q, d) == pytest.approx(1.0 + 0.8)
 
 
+def test_packed_pages_of_one_length_equal_brute_force() -> None:
+    """Runs whose pages all have one length take the reshape path; mixed runs the segmented one."""
+    rng = np.random.default_rng(3)
+    same = [unit_rows(rng, 6) for _ in range(7)]
+    mixed = same[:3] + [unit_rows(rng, 4), unit_rows(rng, 8)] + same[3:]  # lengths 6, 6, 6, 4, 8, 6, ...
+    query = unit_rows(rng, 5)
+    for pages in (same, mixed):
+        vectors, offsets = pack(pages)
+        ref = brute_force(query, pages)
+        for chunk in (6, 12, 18, 1_000):  # one page, two pages, three pages or all pages per run
+            np.testing.assert_allclose(maxsim_packed(query, vectors, offsets, chunk_vectors=chunk), ref, atol=1e-5)
+
+
 def test_padded_and_packed_equal_brute_force() -> None:
     rng = np.random.default_rng(0)
     pages = [unit_rows(rng, n) for n in (5, 1, 17, 9, 30)]

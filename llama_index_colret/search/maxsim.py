@@ -104,7 +104,11 @@ def maxsim_packed(
         block = torch.from_numpy(part).to(torch.float32)  # (hi - lo, dim)
         sims = (block @ q.T).numpy()  # (hi - lo, n_q)
         local = offsets[first:last] - lo  # (last - first,) start of each page in the block
-        best = np.maximum.reduceat(sims, local, axis=0)  # (last - first, n_q)
+        run_lengths = np.diff(offsets[first : last + 1])  # (last - first,)
+        if (run_lengths == run_lengths[0]).all():  # pages of one length (one model, one page size): no reduceat
+            best = sims.reshape(last - first, -1, sims.shape[1]).max(axis=1)  # (last - first, n_q)
+        else:
+            best = np.maximum.reduceat(sims, local, axis=0)  # (last - first, n_q)
         scores[first:last] = best.sum(axis=1)
 
     runs = page_chunks(offsets, chunk_vectors)
