@@ -120,3 +120,27 @@ def test_ann_query_is_the_content_vectors(corpus: SyntheticCorpus, store: PageSt
     np.testing.assert_array_equal(content_vectors(only_aug, q), q)
     hits = TwoStageSearcher(store, candidates=256).search(only_aug, k=5)
     assert_same(hits, brute_force(store, q, 5))
+
+
+def test_default_candidates_follow_the_table_size(
+    store: PageStore, corpus: SyntheticCorpus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without ``candidates`` each search re-scores `candidates_for(pages)`, read again as the table grows."""
+    import llama_index_colret.search.two_stage as two_stage
+
+    asked: list[int] = []
+    real = two_stage.first_stage_rows
+
+    def counting(store_: PageStore, query: np.ndarray, n: int, where: str | None, *, nprobes: int) -> np.ndarray:
+        asked.append(n)
+        return real(store_, query, n, where, nprobes=nprobes)
+
+    monkeypatch.setattr(two_stage, "first_stage_rows", counting)
+    monkeypatch.setattr(two_stage, "MIN_CANDIDATES", 10)
+    monkeypatch.setattr(two_stage, "PAGES_PER_CANDIDATE", 2)
+    searcher, q = TwoStageSearcher(store), corpus.queries(1, 256, seed=2)[0].embedding
+    hits = searcher.search(q, k=10)
+    write_corpus(store, corpus, 256, 128, pages_per_doc=16, metadata=shelf)
+    searcher.search(q, k=10)
+    assert asked == [128, 192]  # 256 pages / 2, then 384 / 2
+    assert len(hits) == 10 and TwoStageSearcher(store, candidates=7).search(q, k=3) and asked[-1] == 7

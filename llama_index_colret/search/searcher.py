@@ -27,7 +27,7 @@ SearchMode = Literal["auto", "exact", "two_stage"]
 SEARCH_MODES: tuple[str, ...] = ("auto", "exact", "two_stage")
 # Above this many pages "auto" goes two-stage: the exact scan costs ~35 ms per 1,000 pages on 2 idle
 # cores (bf16) and ~190 KiB of RAM per page, growing with the table, while two-stage costs an ANN query
-# plus 200 re-scored pages whatever the size (benchmarks/README.md has the measured figures).
+# plus 300-1,000 re-scored pages (`two_stage.candidates_for`) (benchmarks/README.md has the measured figures).
 AUTO_TWO_STAGE_PAGES = 5_000
 
 
