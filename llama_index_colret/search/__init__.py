@@ -10,6 +10,7 @@ from .maxsim import maxsim, maxsim_packed, maxsim_padded, similarity
 
 __all__ = ["maxsim", "maxsim_packed", "maxsim_padded", "searcher_for", "similarity"]
 
+
 def searcher_for(store: Any, mode: str = "auto", **options: Any) -> Any:
     """The searcher for ``mode`` over ``store``: see `search.searcher.searcher_for`."""
     from .searcher import searcher_for as make
