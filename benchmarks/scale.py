@@ -12,8 +12,9 @@ One database grows through the sizes (page ``i`` is a pure function of the seed 
 at each size it prints, per mode, p50 / p95 latency, success@10, recall@10 against exact, peak RSS of the
 search process, disk bytes per page, first-stage build time and the time to add 1,000 pages (write and
 index refresh); then the 1M-page figures projected by a least-squares line through the measured sizes
-(two-stage latency: ANN over fixed-size IVF partitions plus a fixed candidate re-score, so cost grows at
-most linearly with the number of partitions; RSS and disk: linear in pages).
+(two-stage latency: ANN over fixed-size IVF partitions plus a candidate re-score that stops growing at
+1,000 pages from 100k on (`two_stage.candidates_for`), so cost grows at most linearly with the number of
+partitions; RSS and disk: linear in pages).
 
     python benchmarks/scale.py --db /work/scratch/scale --sizes 10000 30000 100000 [--reuse]
     python benchmarks/scale.py --db /tmp/exact --exact-floor 1000 10000   # point 1: bf16 scan vs bare matmul
