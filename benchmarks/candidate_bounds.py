@@ -56,6 +56,7 @@ def flat(column: object, dim: int) -> torch.Tensor:
 def scores_by_stage(store: PageStore, queries: list, n_pages: int) -> tuple[list, dict[str, list[np.ndarray]]]:
     """Page keys and, per query, the exact scores ``(n_pages,)`` and each stage's scores, in one pass."""
     q_all = torch.from_numpy(np.concatenate([cq.embedding.vectors for cq in queries]))  # (sum n_q, dim)
+    q_bf = q_all.to(torch.bfloat16)  # the stand-ins are approximations: bf16 products suffice
     ends = np.cumsum([cq.embedding.vectors.shape[0] for cq in queries])
     spans = [(e - cq.embedding.vectors.shape[0], e) for cq, e in zip(queries, ends, strict=True)]
     content = [torch.from_numpy(~cq.embedding.augmentation) for cq in queries]
@@ -68,7 +69,6 @@ def scores_by_stage(store: PageStore, queries: list, n_pages: int) -> tuple[list
         keys += list(zip(batch.column("doc_id").to_pylist(), batch.column("page_number").to_pylist(), strict=True))
         x = flat(batch.column("vectors"), store.dim)  # (n * n_vectors, dim)
         full = page_max(x @ q_all.T, n)  # (n, sum n_q)
-        q_bf = q_all.to(torch.bfloat16)  # the stand-ins are approximations: bf16 products suffice
         sign = page_max(torch.sign(x).to(torch.bfloat16) @ q_bf.T, n).float()  # (n, sum n_q)
         pooled = page_max(flat(batch.column("first_stage"), store.dim).to(torch.bfloat16) @ q_bf.T, n).float()
         for i, (a, b) in enumerate(spans):

@@ -103,11 +103,10 @@ def maxsim_packed(
             part = np.array(part)
         block = torch.from_numpy(part).to(torch.float32)  # (hi - lo, dim)
         sims = (block @ q.T).numpy()  # (hi - lo, n_q)
-        local = offsets[first:last] - lo  # (last - first,) start of each page in the block
-        run_lengths = np.diff(offsets[first : last + 1])  # (last - first,)
-        if (run_lengths == run_lengths[0]).all():  # pages of one length (one model, one page size): no reduceat
+        if (lengths[first:last] == lengths[first]).all():  # pages of one length (one model, one page size)
             best = sims.reshape(last - first, -1, sims.shape[1]).max(axis=1)  # (last - first, n_q)
         else:
+            local = offsets[first:last] - lo  # (last - first,) start of each page in the block
             best = np.maximum.reduceat(sims, local, axis=0)  # (last - first, n_q)
         scores[first:last] = best.sum(axis=1)
 

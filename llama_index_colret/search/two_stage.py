@@ -56,12 +56,12 @@ class TwoStageSearcher:
 
     def search(self, query: QueryEmbedding | np.ndarray, k: int = 10, filters: Filters | None = None) -> list[PageHit]:
         """The ``k`` best of ``max(k, candidates)`` ANN candidates by exact MaxSim, best first."""
-        n = self.candidates if self.candidates is not None else candidates_for(self.store.count())
         q = query_matrix(query, self.store)
         if k <= 0:
             raise ValueError(f"k must be positive, got {k}")
         where = self.store.where(filters)
-        ensure_not_empty(self.store)
+        pages = ensure_not_empty(self.store)
+        n = self.candidates if self.candidates is not None else candidates_for(pages)
         ann_query = content_vectors(query, q)
         row_ids = first_stage_rows(self.store, ann_query, max(k, n), where, nprobes=self.nprobes)
         keys, scores = rescore_rows(self.store, q, row_ids)

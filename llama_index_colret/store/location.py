@@ -17,10 +17,12 @@ if TYPE_CHECKING:
     from .lance import PageStore
 
 
-def ensure_not_empty(store: PageStore) -> None:
-    """Raise `empty_index` naming the URI when the index holds no pages."""
-    if store.count() == 0:
+def ensure_not_empty(store: PageStore) -> int:
+    """Raise `empty_index` naming the URI when the index holds no pages; else the number of pages."""
+    pages = store.count()
+    if pages == 0:
         raise empty_index(store.uri)
+    return pages
 
 
 def empty_index(uri: str) -> EmptyIndexError:
