@@ -43,6 +43,21 @@ def test_packed_pages_of_one_length_equal_brute_force() -> None:
             np.testing.assert_allclose(maxsim_packed(query, vectors, offsets, chunk_vectors=chunk), ref, atol=1e-5)
 
 
+def test_packed_float16_read_only_and_threaded_equal_float32_brute_force() -> None:
+    """Each worker converts its runs into one reused buffer: read-only float16 input (zero-copy Arrow
+    memory), runs of different sizes in one worker, and 1 or 3 workers all give float32 brute force."""
+    rng = np.random.default_rng(4)
+    pages = [unit_rows(rng, n).astype(np.float16) for n in (6, 6, 20, 3, 6, 11, 6, 1)]
+    query = unit_rows(rng, 5)
+    ref = brute_force(query, [p.astype(np.float32) for p in pages])  # the float16 values, exactly
+    vectors, offsets = pack(pages)
+    vectors.flags.writeable = False
+    for threads in (1, 3):
+        for chunk in (6, 13):
+            got = maxsim_packed(query, vectors, offsets, chunk_vectors=chunk, threads=threads)
+            np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-6)
+
+
 def test_padded_and_packed_equal_brute_force() -> None:
     rng = np.random.default_rng(0)
     pages = [unit_rows(rng, n) for n in (5, 1, 17, 9, 30)]
