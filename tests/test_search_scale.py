@@ -13,10 +13,11 @@ from llama_index_colret.search import searcher_for
 from llama_index_colret.search.exact import ExactSearcher
 from llama_index_colret.search.hits import content_vectors, query_matrix
 from llama_index_colret.search.maxsim import maxsim, top_k
+from llama_index_colret.search.scan import rescore_rows
 from llama_index_colret.search.two_stage import TwoStageSearcher
 from llama_index_colret.store.first_stage import FIRST_STAGE_COLUMN
 from llama_index_colret.store.lance import PageStore
-from llama_index_colret.store.row_ids import has_first_stage
+from llama_index_colret.store.row_ids import has_first_stage, iter_rows
 from llama_index_colret.testing.corpus import CorpusSpec, SyntheticCorpus, write_corpus
 
 SPEC = CorpusSpec(vocab=3_000, n_topics=20, topic_words=200, pages_per_doc=16, seed=5)
@@ -144,3 +145,19 @@ def test_default_candidates_follow_the_table_size(
     searcher.search(q, k=10)
     assert asked == [128, 192]  # 256 pages / 2, then 384 / 2
     assert len(hits) == 10 and TwoStageSearcher(store, candidates=7).search(q, k=3) and asked[-1] == 7
+
+
+def test_rescore_in_concurrent_parts_keeps_the_order_asked(store: PageStore, corpus: SyntheticCorpus) -> None:
+    """Candidates read in several concurrent takes come back in the order asked, each scored exactly."""
+    batches = list(iter_rows(store, ["doc_id", "page_number"]))
+    keys = [
+        (d, n) for b in batches for d, n in zip(*b.select(["doc_id", "page_number"]).to_pydict().values(), strict=True)
+    ]
+    row_ids = np.concatenate([b.column("_rowid").to_numpy() for b in batches])
+    order = np.random.default_rng(2).permutation(len(row_ids))[:200]  # (200,) shuffled: 4 parts of 50
+    q = corpus.queries(1, 256, seed=3)[0].embedding.vectors
+    ref = [maxsim(q, store.get_page(*keys[i]).vectors) for i in order]
+    for parts in (1, 4):
+        got_keys, scores = rescore_rows(store, q, row_ids[order], parts=parts)
+        assert list(zip(got_keys.doc_ids, got_keys.page_numbers.tolist(), strict=True)) == [keys[i] for i in order]
+        np.testing.assert_allclose(scores, ref, rtol=0, atol=2e-6)

@@ -9,9 +9,11 @@ scores equal float32 brute force over the stored vectors.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
 from ..store.filters import Filters
 from ..store.lance import PageStore, ensure_not_empty
@@ -20,10 +22,33 @@ from ..store.row_ids import iter_rows, take_rows
 from .bf16 import ScanLayout, rescore_candidates, scan_layout, scan_maxes, score_bounds
 from .maxsim import maxsim_packed
 
+TAKE_PARTS = 4  # concurrent LanceDB reads per re-score, each scored as soon as it arrives
+MIN_PAGES_PER_TAKE = 32  # fewer candidates are read in one call (the exact scan re-scores a handful)
 
-def rescore_rows(store: PageStore, q: np.ndarray, row_ids: np.ndarray) -> tuple[PageKeys, np.ndarray]:
-    """Keys and exact float32 MaxSim ``(n,)`` of the pages at LanceDB ``row_ids`` (float16 vectors read by id)."""
-    table = take_rows(store, [int(r) for r in row_ids], [*KEY_COLUMNS, "vectors"])
+
+def rescore_rows(
+    store: PageStore, q: np.ndarray, row_ids: np.ndarray, *, parts: int = TAKE_PARTS
+) -> tuple[PageKeys, np.ndarray]:
+    """Keys and exact float32 MaxSim ``(n,)`` of the pages at LanceDB ``row_ids`` (float16 vectors read by id),
+    in the order of ``row_ids``.
+
+    The ids are read in up to ``parts`` concurrent takes and each part is scored while later ones are still
+    being read: LanceDB decodes a take on its own threads, so reading overlaps scoring (measured at 20,000
+    pages, 300 candidates, read and scored: 118-131 ms in 4 parts against 150-155 ms in one take).
+    """
+    ids = [int(r) for r in row_ids]
+    n_parts = max(1, min(parts, len(ids) // MIN_PAGES_PER_TAKE))
+    if n_parts == 1:
+        return _rescore_table(store, q, take_rows(store, ids, [*KEY_COLUMNS, "vectors"]))
+    chunks = [chunk.tolist() for chunk in np.array_split(np.asarray(ids, np.int64), n_parts)]
+    with ThreadPoolExecutor(n_parts, thread_name_prefix="colret-take") as pool:
+        tables = [pool.submit(take_rows, store, chunk, [*KEY_COLUMNS, "vectors"]) for chunk in chunks]
+        scored = [_rescore_table(store, q, table.result()) for table in tables]  # in order, as they arrive
+    return PageKeys.concat([keys for keys, _ in scored]), np.concatenate([scores for _, scores in scored])
+
+
+def _rescore_table(store: PageStore, q: np.ndarray, table: pa.Table) -> tuple[PageKeys, np.ndarray]:
+    """Keys and exact float32 MaxSim of the pages of ``table`` (key columns and ``vectors``)."""
     packed = PackedVectors.from_column(table.column("vectors"), store.dim)
     if packed.n_pages == 0:
         return PageKeys.from_batch(table), np.empty(0, np.float32)
