@@ -29,7 +29,7 @@ from .hits import PageHit, content_vectors, hits_from, query_matrix
 from .scan import rescore_rows
 
 MIN_CANDIDATES = 300  # pages re-scored exactly per query up to 30k pages (recall@10 0.97 at 11k, 0.94 at 30k)
-MAX_CANDIDATES = 1_000  # and from 100k pages on: each costs ~0.9 ms to read and score at 100k pages
+MAX_CANDIDATES = 1_000  # and from 100k pages on: each costs ~0.7 ms to read and score at 100k pages
 PAGES_PER_CANDIDATE = 100  # between the two, one candidate per 100 pages: the near-tie tail grows with the table
 DEFAULT_NPROBES = 8  # IVF partitions searched per query vector (16: 2.4x the ANN time at 100k pages, +0.03 recall)
 

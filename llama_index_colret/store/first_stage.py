@@ -8,7 +8,8 @@
   distance) on the multivector column, cosine. LanceDB answers a multivector query per query vector
   and aggregates per row. Partitions are LanceDB's default (8,192 rows, i.e. pages, each), so below ~100k
   pages the search is close to a flat 1-bit scan of the pooled vectors; more partitions cost recall and
-  barely time, 2 bits cost time and no recall (measured at 20k and 100k pages, benchmarks/README.md).
+  barely time, 2 bits cost time and no recall (measured at 20k and 100k pages, benchmarks/README.md;
+  at 100k, 250 partitions took 643 s to train against 196 s and lost recall at every nprobes tried).
 - Freshness: rows added after the index was trained are not in it, and LanceDB's ANN search scans them
   flat (we never set ``fast_search``), so new pages are found at once; deleted rows are dropped by LanceDB.
   The flat scan of float16 multivectors is slow (about 2 s per 1,000 unindexed pages on 2 cores), so
