@@ -150,9 +150,7 @@ def test_default_candidates_follow_the_table_size(
 def test_rescore_in_concurrent_parts_keeps_the_order_asked(store: PageStore, corpus: SyntheticCorpus) -> None:
     """Candidates read in several concurrent takes come back in the order asked, each scored exactly."""
     batches = list(iter_rows(store, ["doc_id", "page_number"]))
-    keys = [
-        (d, n) for b in batches for d, n in zip(*b.select(["doc_id", "page_number"]).to_pydict().values(), strict=True)
-    ]
+    keys = [(r["doc_id"], r["page_number"]) for b in batches for r in b.select(["doc_id", "page_number"]).to_pylist()]
     row_ids = np.concatenate([b.column("_rowid").to_numpy() for b in batches])
     order = np.random.default_rng(2).permutation(len(row_ids))[:200]  # (200,) shuffled: 4 parts of 50
     q = corpus.queries(1, 256, seed=3)[0].embedding.vectors

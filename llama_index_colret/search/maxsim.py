@@ -137,7 +137,7 @@ class _RunBuffers:
         """``part`` ``(n, dim)`` as float32 (a view of the buffer, valid until the next call)."""
         n = part.shape[0]
         if not (part.flags.writeable and part.flags.c_contiguous):  # e.g. zero-copy Arrow memory
-            if self.stage is None or self.stage.dtype != part.dtype:
+            if self.stage is None:
                 self.stage = np.empty(tuple(self.block.shape), dtype=part.dtype)
             np.copyto(self.stage[:n], part)
             part = self.stage[:n]
