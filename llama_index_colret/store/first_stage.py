@@ -1,9 +1,10 @@
 """The first-stage column of the pages table and its LanceDB ANN index (two-stage search, `search.two_stage`).
 
 - Column ``first_stage``: ``list<fixed_size_list<float16, dim>>``, nullable, the row-pooled vectors of the
-  page (`search.first_stage.pooled_rows`). Tables made by this version carry it and `PageStore.add_document`
-  fills it; an older table gets it from `build_index` (added, then filled by a merge on the page key,
-  which rewrites the rows once).
+  page less its blank runs (`search.first_stage.first_stage_vectors`, blank centers from
+  `store.blank_centers`). Tables made by this version carry it and `PageStore.add_document` fills it; an
+  older table gets it from `build_index` (added, then filled by a merge on the page key, which rewrites the
+  rows once).
 - Index: LanceDB IVF-RQ (RaBitQ, 1 bit per dimension: binarised codes, full vectors kept for the
   distance) on the multivector column, cosine. LanceDB answers a multivector query per query vector
   and aggregates per row. Partitions are LanceDB's default (8,192 rows, i.e. pages, each), so below ~100k
@@ -22,7 +23,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,8 @@ import numpy as np
 import pyarrow as pa
 
 from ..geometry import PatchGrid
-from ..search.first_stage import pooled_rows
+from ..search.first_stage import first_stage_vectors
+from .blank_centers import ensure_centers, grid_key, load_centers
 from .packed import PackedVectors
 from .records import PageRecord
 
@@ -51,9 +53,11 @@ def first_stage_array(pooled: Sequence[np.ndarray], dim: int) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), inner)
 
 
-def with_first_stage(table: pa.Table, records: Sequence[PageRecord], dim: int) -> pa.Table:
-    """``table`` (rows of ``records``) with its first-stage column filled."""
-    pooled = [pooled_rows(r.vectors, r.patch_positions, r.grid) for r in records]
+def with_first_stage(
+    table: pa.Table, records: Sequence[PageRecord], dim: int, centers: Mapping[str, np.ndarray]
+) -> pa.Table:
+    """``table`` (rows of ``records``) with its first-stage column filled; ``centers``: `load_centers`."""
+    pooled = [first_stage_vectors(r.vectors, r.patch_positions, r.grid, centers.get(grid_key(r.grid))) for r in records]
     at = table.schema.get_field_index(FIRST_STAGE_COLUMN)
     return table.set_column(at, table.schema.field(at), first_stage_array(pooled, dim))
 
@@ -68,12 +72,14 @@ class IndexReport:
     seconds: float
 
 
-def build_index(table: Any, dim: int, *, retrain: bool = False, batch_pages: int = 256) -> IndexReport:
-    """Make the first stage of ``table`` complete and indexed (see the module docstring for the policy)."""
+def build_index(db: Any, table: Any, dim: int, *, retrain: bool = False, batch_pages: int = 256) -> IndexReport:
+    """Make the first stage of ``table`` (in ``db``) complete and indexed, with blank centers for every grid
+    common enough (`ensure_centers`); see the module docstring for the policy."""
     start = time.perf_counter()
     if FIRST_STAGE_COLUMN not in table.schema.names:
         table.add_columns(pa.field(FIRST_STAGE_COLUMN, first_stage_type(dim), nullable=True))
-    filled = _fill_missing(table, dim, batch_pages)
+    ensure_centers(db, table, dim)
+    filled = _fill_missing(table, dim, load_centers(db, dim), batch_pages)
     stats = table.index_stats(index_name()) if _has_index(table) else None
     stale = stats is None or stats.num_unindexed_rows > 0
     trained = table.count_rows() > 0 and (retrain or stale)
@@ -94,7 +100,7 @@ def _has_index(table: Any) -> bool:
     return any(idx.columns == [FIRST_STAGE_COLUMN] for idx in table.list_indices())
 
 
-def _fill_missing(table: Any, dim: int, batch_pages: int) -> int:
+def _fill_missing(table: Any, dim: int, centers: Mapping[str, np.ndarray], batch_pages: int) -> int:
     """Compute the first stage of every row that lacks it (tables from before the column); rows filled."""
     cols = [*_KEY, "vectors", "patch_positions", "grid"]
     query = table.search().where(f"{FIRST_STAGE_COLUMN} IS NULL").select(cols).limit(None)
@@ -104,9 +110,10 @@ def _fill_missing(table: Any, dim: int, batch_pages: int) -> int:
             continue
         packed = PackedVectors.from_column(batch.column("vectors"), dim)
         rows = batch.select(["patch_positions", "grid"]).to_pylist()
+        grids = [PatchGrid.from_dict(r["grid"]) for r in rows]
         pooled = [
-            pooled_rows(packed.page(i), np.asarray(r["patch_positions"]), PatchGrid.from_dict(r["grid"]))
-            for i, r in enumerate(rows)
+            first_stage_vectors(packed.page(i), np.asarray(r["patch_positions"]), g, centers.get(grid_key(g)))
+            for i, (r, g) in enumerate(zip(rows, grids, strict=True))
         ]
         update = pa.table(
             {

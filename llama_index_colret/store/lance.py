@@ -26,6 +26,7 @@ from ..embed.identity import canonical_name, identity_mismatch
 from ..embed.types import PageEmbedding
 from ..errors import IndexMismatchError, PageNotFoundError, StoreError
 from ..ingest.page import Page
+from .blank_centers import make_first_centers
 from .filters import Filters, build_where, literal
 from .first_stage import FIRST_STAGE_COLUMN, IndexReport, build_index, first_stage_type
 from .location import connect, empty_index, ensure_not_empty, local_path  # noqa: F401  (ensure_not_empty: re-exported)
@@ -229,6 +230,7 @@ class PageStore:
         if not writer.publish(self.has_document):
             return None
         retry_conflicts(self._ensure_fts_index)
+        make_first_centers(self._connection(), self._table, self.dim)
         return writer.doc.doc_id
 
     def add_document(
@@ -280,7 +282,7 @@ class PageStore:
     def build_search_index(self, *, retrain: bool = False) -> IndexReport:
         """Build or refresh the first stage of two-stage search: add and fill the pooled column where it is
         missing, (re)train the ANN index when some rows are not in it; see `store.first_stage`."""
-        return build_index(self._table, self.dim, retrain=retrain)
+        return build_index(self._connection(), self._table, self.dim, retrain=retrain)
 
     # -- reading --------------------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ from PIL import Image
 from ..embed.types import PageEmbedding
 from ..errors import raise_if_disk_problem
 from ..ingest.page import Page
+from .blank_centers import load_centers
 from .first_stage import FIRST_STAGE_COLUMN, with_first_stage
 from .records import DocumentInfo
 from .retry import retry_conflicts
@@ -113,6 +114,7 @@ class DocumentWriter:
     generation: int
     stages: list[Any] = field(default_factory=list)  # every generation, oldest first; the last is ours
     staged: set[int] = field(default_factory=set)  # page numbers already in a stage
+    centers: dict[str, Any] = field(default_factory=dict)  # blank centers of the first stage, read at the claim
 
     @classmethod
     def begin(
@@ -138,6 +140,7 @@ class DocumentWriter:
         _LIVE_STAGES.add(name)
         writer = cls(db, pages_table, doc, promoted, dim, generation, [*older, ours])
         writer.staged = {n for stage in older for n in _page_numbers(stage)}
+        writer.centers = load_centers(db, dim)
         return writer
 
     def write_chunk(
@@ -150,7 +153,7 @@ class DocumentWriter:
         records = page_records(self.doc, pages, embeddings, images, self.dim)
         table = records_table(self.stages[-1].schema, records, self.promoted)
         if FIRST_STAGE_COLUMN in table.schema.names:
-            table = with_first_stage(table, records, self.dim)
+            table = with_first_stage(table, records, self.dim, self.centers)
         retry_conflicts(lambda: self.stages[-1].add(table))
         self.staged.update(p.number for p in pages)
 
