@@ -43,8 +43,9 @@ def run(args: argparse.Namespace) -> int:
             store.optimize(cleanup_older_than=timedelta(0) if args.cleanup else None)
     report = store.build_search_index(retrain=args.retrain)
     action = "trained" if report.trained else "already up to date"
+    centers = f"; blank centers made for {report.centers_made} patch grids" if report.centers_made else ""
     print(
-        f"{args.db}: {store.count()} pages; first stage filled for {report.filled_rows} pages; ANN index "
+        f"{args.db}: {store.count()} pages; first stage filled for {report.filled_rows} pages{centers}; ANN index "
         f"{action} ({report.indexed_rows} pages indexed) in {report.seconds:.1f} s"
     )
     return 0

@@ -8,8 +8,9 @@ every vector, in a third of the ANN time (benchmarks/scale.py).
 
 How many candidates: the exact top 10 below the target page is a tail of near-ties that deepens as the
 table grows, so a fixed count loses recall (`candidates_for`). Measured at 100,000 pages (30 queries,
-benchmarks/README.md): 300 candidates recall@10 0.71 (p50 638 ms), 1,000 candidates 0.91 (967 ms); a
-perfect first stage on the same pooled column would need 300 for 0.95 (benchmarks/candidate_bounds.py).
+benchmarks/README.md, session 6): 300 candidates recall@10 0.68 (p50 627 ms), 1,000 candidates 0.91
+(985 ms); a perfect first stage on the same pooled column would need 300 for 0.95
+(benchmarks/candidate_bounds.py).
 
 Returned scores are exact MaxSim; the top k is exact whenever the true top k is among the candidates
 (recall against exact search is measured by benchmarks/scale.py). Filters are pushed into the ANN query as
@@ -31,7 +32,7 @@ from .scan import rescore_rows
 MIN_CANDIDATES = 300  # pages re-scored exactly per query up to 30k pages (recall@10 0.97 at 11k, 0.94 at 30k)
 MAX_CANDIDATES = 1_000  # and from 100k pages on: each costs ~0.7 ms to read and score at 100k pages
 PAGES_PER_CANDIDATE = 100  # between the two, one candidate per 100 pages: the near-tie tail grows with the table
-DEFAULT_NPROBES = 8  # IVF partitions searched per query vector (16: 2.4x the ANN time at 100k pages, +0.03 recall)
+DEFAULT_NPROBES = 8  # IVF partitions searched per query vector (100k pages, 12 of 12: 1.6x the ANN time, same recall)
 
 
 def candidates_for(n_pages: int) -> int:

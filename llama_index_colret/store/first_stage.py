@@ -64,12 +64,14 @@ def with_first_stage(
 
 @dataclass(frozen=True)
 class IndexReport:
-    """What `build_index` did: rows filled, whether it (re)trained, and the seconds it took."""
+    """What `build_index` did: rows filled, whether it (re)trained, the seconds it took, and the patch grids
+    it gave blank centers."""
 
     filled_rows: int
     trained: bool
     indexed_rows: int
     seconds: float
+    centers_made: int = 0
 
 
 def build_index(db: Any, table: Any, dim: int, *, retrain: bool = False, batch_pages: int = 256) -> IndexReport:
@@ -78,7 +80,7 @@ def build_index(db: Any, table: Any, dim: int, *, retrain: bool = False, batch_p
     start = time.perf_counter()
     if FIRST_STAGE_COLUMN not in table.schema.names:
         table.add_columns(pa.field(FIRST_STAGE_COLUMN, first_stage_type(dim), nullable=True))
-    ensure_centers(db, table, dim)
+    centers_made = ensure_centers(db, table, dim)
     filled = _fill_missing(table, dim, load_centers(db, dim), batch_pages)
     stats = table.index_stats(index_name()) if _has_index(table) else None
     stale = stats is None or stats.num_unindexed_rows > 0
@@ -88,7 +90,8 @@ def build_index(db: Any, table: Any, dim: int, *, retrain: bool = False, batch_p
 
         table.create_index(FIRST_STAGE_COLUMN, config=IvfRq(distance_type="cosine"), replace=True)
     after = table.index_stats(index_name()) if _has_index(table) else None
-    return IndexReport(filled, trained, int(after.num_indexed_rows) if after else 0, time.perf_counter() - start)
+    indexed = int(after.num_indexed_rows) if after else 0
+    return IndexReport(filled, trained, indexed, time.perf_counter() - start, centers_made)
 
 
 def index_name() -> str:
