@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -60,3 +62,21 @@ def test_query_errors_are_one_line(tmp_path: Path, folder: Path, tiny_model_dir:
     assert "unknown filter field 'colour'" in capsys.readouterr().err
     assert main(["query", "anything", "--db", db, "--model", str(tiny_model_dir("colpali"))]) == 2
     assert "the index was built with model" in capsys.readouterr().err
+
+
+def test_no_progress_silences_the_weights_bar_too(tmp_path: Path, folder: Path, tiny_model_dir) -> None:
+    """A fresh process (the model loads there for the first time, as a user's does): with ``--no-progress``
+    stderr holds no progress bar at all, transformers' "Loading weights" included; without it, it does."""
+    model, pdf = str(tiny_model_dir("colqwen2")), str(folder / "one.pdf")
+    cli = [sys.executable, "-c", "import sys; from llama_index_colret.cli import main; sys.exit(main(sys.argv[1:]))"]
+    quiet = subprocess.run(
+        [*cli, "index", pdf, "--db", str(tmp_path / "a"), "--model", model, "--no-progress"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loud = subprocess.run(
+        [*cli, "index", pdf, "--db", str(tmp_path / "b"), "--model", model], capture_output=True, text=True, check=True
+    )
+    assert "Loading weights" in loud.stderr
+    assert "it/s" not in quiet.stderr and "Loading weights" not in quiet.stderr

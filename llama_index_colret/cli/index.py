@@ -72,6 +72,10 @@ def run(args: argparse.Namespace) -> int:
         return 1
     metadata = parse_pairs(args.meta, "--meta")
     options = storage_options(args)
+    if args.no_progress:  # transformers draws its own bar while it loads the weights
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
     exists = PageStore.exists(args.db, options)
     recorded = PageStore.open(args.db, storage_options=options) if exists else None
     embedder = resolve_embedder(

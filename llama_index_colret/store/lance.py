@@ -217,7 +217,7 @@ class PageStore:
         # committed before its drop starts, so this read sees them, and our new stage is never written.
         stored = self.has_document(content_hash)
         if stored is not None:
-            writer.abort()
+            writer.discard()
             return stored
         if self._select(["content_hash"], self._doc_where(doc.doc_id), 1).num_rows:
             writer.abort()

@@ -114,7 +114,7 @@ class DocumentWriter:
     generation: int
     stages: list[Any] = field(default_factory=list)  # every generation, oldest first; the last is ours
     staged: set[int] = field(default_factory=set)  # page numbers already in a stage
-    centers: dict[str, Any] = field(default_factory=dict)  # blank centers of the first stage, read at the claim
+    centers: dict[str, Any] | None = None  # blank centers of the first stage, read at the first chunk
 
     @classmethod
     def begin(
@@ -140,7 +140,6 @@ class DocumentWriter:
         _LIVE_STAGES.add(name)
         writer = cls(db, pages_table, doc, promoted, dim, generation, [*older, ours])
         writer.staged = {n for stage in older for n in _page_numbers(stage)}
-        writer.centers = load_centers(db, dim)
         return writer
 
     def write_chunk(
@@ -153,6 +152,8 @@ class DocumentWriter:
         records = page_records(self.doc, pages, embeddings, images, self.dim)
         table = records_table(self.stages[-1].schema, records, self.promoted)
         if FIRST_STAGE_COLUMN in table.schema.names:
+            if self.centers is None:  # read here: the claim's window must stay short (docstring, 4.)
+                self.centers = load_centers(self.db, self.dim)
             table = with_first_stage(table, records, self.dim, self.centers)
         retry_conflicts(lambda: self.stages[-1].add(table))
         self.staged.update(p.number for p in pages)
@@ -160,16 +161,11 @@ class DocumentWriter:
     def publish(self, has_document: Any) -> bool:
         """Move the staged pages into ``pages`` in one commit and drop the stages; False (stages dropped, nothing
         written) when ``has_document(content_hash)`` finds another writer published it first."""
-        if has_document(self.doc.content_hash) is None:
+        published = has_document(self.doc.content_hash) is None
+        if published:
             retry_conflicts(self._append_staged)
-        else:
-            self.abort()
-            return False
-        try:
-            self.abort()
-        except (OSError, RuntimeError, ValueError):  # published whole; a stage left over is `drop_stale_stages`'s
-            self.release()
-        return True
+        self.discard()
+        return published
 
     def abort(self) -> None:
         """Drop every stage table of this document (it failed, or it is published)."""
@@ -177,6 +173,14 @@ class DocumentWriter:
             name = stage_name(self.doc.content_hash, generation)
             retry_conflicts(lambda name=name: self.db.drop_table(name, ignore_missing=True))
             _LIVE_STAGES.discard(name)
+
+    def discard(self) -> None:
+        """`abort` where the document is safe elsewhere (published, by us or another writer): a stage whose files
+        vanish under a concurrent drop of the same name is left to `drop_stale_stages`, not raised."""
+        try:
+            self.abort()
+        except (OSError, RuntimeError, ValueError):
+            self.release()
 
     def release(self) -> None:
         """Stop writing without dropping the stages (an interrupted run): a later run resumes them."""
