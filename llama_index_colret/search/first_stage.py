@@ -41,9 +41,18 @@ def pooled_rows(
     >>> pooled_rows(v, np.arange(4), g, pool=2).astype(float).round(3).tolist()
     [[0.707, 0.707, 0.0, 0.0], [0.0, 0.0, 0.707, 0.707]]
     """
+    return _pool_cells(_raster_cells(vectors, patch_positions), grid, pool)
+
+
+def _raster_cells(vectors: np.ndarray, patch_positions: np.ndarray) -> np.ndarray:
+    """The page's cell vectors in raster order, ``(n_rows * n_cols, dim)`` float32."""
+    return np.asarray(vectors, dtype=np.float32)[np.asarray(patch_positions)]
+
+
+def _pool_cells(cells: np.ndarray, grid: PatchGrid, pool: int) -> np.ndarray:
+    """`pooled_rows` of raster ``cells`` ``(n_rows * n_cols, dim)``."""
     if pool <= 0:
         raise ValueError(f"pool must be positive, got {pool}")
-    cells = np.asarray(vectors, dtype=np.float32)[np.asarray(patch_positions)]  # (n_rows * n_cols, dim)
     cells = cells.reshape(grid.n_rows, grid.n_cols, -1)  # (n_rows, n_cols, dim)
     n_runs = -(-grid.n_cols // pool)
     starts = np.arange(n_runs) * pool  # (n_runs,)
@@ -72,10 +81,10 @@ def first_stage_vectors(
     >>> first_stage_vectors(v, np.arange(4), g, centers=v[[0, 1, 0, 0]], pool=2).astype(float).round(3).tolist()
     [[0.0, 0.0, 0.707, 0.707]]
     """
-    pooled = pooled_rows(vectors, patch_positions, grid, pool)  # (n_rows * n_runs, dim)
+    cells = _raster_cells(vectors, patch_positions)  # (n_rows * n_cols, dim)
+    pooled = _pool_cells(cells, grid, pool)  # (n_rows * n_runs, dim)
     if centers is None:
         return pooled
-    cells = np.asarray(vectors, dtype=np.float32)[np.asarray(patch_positions)]  # (n_rows * n_cols, dim)
     blank = np.einsum("cd,cd->c", cells, centers) >= BLANK_MIN_COS  # (n_rows * n_cols,)
     blank = blank.reshape(grid.n_rows, grid.n_cols)  # (n_rows, n_cols)
     n_runs = -(-grid.n_cols // pool)

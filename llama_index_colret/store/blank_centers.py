@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -81,19 +82,18 @@ def ensure_centers(
         return 0
     have = load_centers(db, dim)
     offsets = np.unique(np.linspace(0, n - 1, min(n, sample_pages)).astype(np.int64))
-    batch = pages.take_offsets(offsets.tolist()).select(["vectors", "patch_positions", "grid"]).to_arrow()
+    grids = pages.take_offsets(offsets.tolist()).select(["grid"]).to_arrow().column("grid").to_pylist()
+    keys = [grid_key(PatchGrid.from_dict(g)) for g in grids]
+    wanted = {k for k, count in Counter(keys).items() if count >= min_grid_pages and k not in have}
+    if not wanted:  # every common grid has centers: the vectors are not read (an optimize pays only the grids)
+        return 0
+    chosen = [i for i, k in enumerate(keys) if k in wanted]
+    batch = pages.take_offsets(offsets[chosen].tolist()).select(["vectors", "patch_positions"]).to_arrow()
     packed = PackedVectors.from_column(batch.column("vectors"), dim)
     groups: dict[str, list[np.ndarray]] = {}
-    grids = batch.column("grid").to_pylist()
     for i, positions in enumerate(batch.column("patch_positions").to_pylist()):
-        key = grid_key(PatchGrid.from_dict(grids[i]))
-        if key not in have:
-            groups.setdefault(key, []).append(packed.page(i)[np.asarray(positions)])  # (n_cells, dim)
-    made = [
-        {"grid": key, "centers": blank_centers(np.stack(cells)).reshape(-1)}  # (n_cells * dim,)
-        for key, cells in groups.items()
-        if len(cells) >= min_grid_pages
-    ]
+        groups.setdefault(keys[chosen[i]], []).append(packed.page(i)[np.asarray(positions)])  # (n_cells, dim)
+    made = [{"grid": key, "centers": blank_centers(np.stack(cells)).reshape(-1)} for key, cells in groups.items()]
     if made:
         _append(db, pa.Table.from_pylist(made, schema=_SCHEMA))
     return len(made)
