@@ -110,3 +110,40 @@ def test_gutter_stays_a_cut_however_stretched_the_words() -> None:
     texts = ["left", "column", "text", "here", "right", "column", "text", "here"]
     lines = layout.group_lines(_spaced(texts, [5.0, 5.0, 5.0, 11.0, 5.0, 5.0, 5.0]))  # a gutter of 1.1 heights
     assert [ln.text for ln in lines] == ["left column text here", "right column text here"]
+
+
+def math_block(text: str, x0: float, y0: float, h: float = 10.0, math: bool = True) -> layout.Block:
+    """One line of ``text`` set in a math font (or a text font) as a block of its own."""
+    style = layout.MATH if math else 0
+    return layout.Block([layout.Line([layout.Word(w.text, w.x0, w.y0, w.x1, w.y1, style=style)
+                                      for w in line(text, x0, y0, h=h)])])  # fmt: skip
+
+
+def test_pieces_of_a_displayed_formula_become_one_block_read_left_to_right() -> None:
+    before = block(line("the energy of the system is", 10, 10))
+    pieces = [math_block("a + b", 62, 40), math_block("E =", 40, 46), math_block("2c", 65, 53),
+              math_block("2", 98, 42, h=7.0), math_block("+ x", 80, 46)]  # fmt: skip
+    number = math_block("(1)", 300, 46, math=False)
+    after = block(line("where c is the speed of light", 10, 80))
+    out = layout.join_display_math([before, *pieces, number, after], h=10.0)
+    assert [b.text for b in out] == [before.text, "E = a + b 2c + x 2", "(1)", after.text]
+
+
+def test_scraps_and_prose_never_join_without_math() -> None:
+    cells = [math_block("12", 40, 40, math=False), math_block("7", 60, 40, math=False)]  # a table row of digits
+    prose = [block(line("a paragraph set in a text font", 10, 10)), math_block("x", 10, 23)]  # inline "x" below
+    assert len(layout.join_display_math(cells, h=10.0)) == 2
+    far = [math_block("y = 1", 40, 40), math_block("z = 2", 40, 60)]  # two displays a line apart
+    assert len(layout.join_display_math(far, h=10.0)) == 2
+    assert len(layout.join_display_math(prose, h=10.0)) == 2
+
+
+def test_a_display_line_does_not_run_on_into_the_paragraph_under_it() -> None:
+    formula = layout.Line(
+        [layout.Word(w.text, w.x0, w.y0, w.x1, w.y1, style=layout.MATH) for w in line("y = k t", 40, 10)]
+    )
+    inline = layout.Line([*line("Here", 10, 30), *[layout.Word(w.text, w.x0, w.y0, w.x1, w.y1, style=layout.MATH)
+                                                  for w in line("S = T", 40, 30)]])  # fmt: skip
+    prose = layout.Line(line("where k is a rate and t the time", 10, 23))
+    assert layout.is_display_math(formula) and not layout.is_display_math(inline)
+    assert [b.text for b in layout.group_blocks([formula, prose], para_gap=4.0)] == ["y = k t", prose.text]

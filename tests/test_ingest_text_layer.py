@@ -124,3 +124,13 @@ def test_page_text_and_levels(generated) -> None:
     page = pages[NAMES.index("one_column")]
     assert page.text == "\n".join(b.text for b in truth[0].blocks_of("text"))
     assert all(r.level == "line" or r.kind != "text" for r in page.regions_at("line"))
+
+
+def test_math_fonts_are_told_by_name() -> None:
+    from llama_index_colret.ingest.text_layer import MATH_NAME
+
+    math = ["CMMI10", "ABCDEF+CMSY7", "CMEX10", "CMMIB10", "MSBM10", "LMMathItalic10-Regular", "CambriaMath",
+            "STIXTwoMath-Regular", "SymbolMT", "txsy", "rtxmi", "stmary10"]  # fmt: skip
+    text = ["CMR10", "CMTI12", "CMBX10", "NimbusRomNo9L-Regu", "Helvetica", "SFRM1000", "TimesNewRomanPSMT"]
+    assert [n for n in math if not MATH_NAME.match(n)] == []
+    assert [n for n in text if MATH_NAME.match(n)] == []

@@ -22,6 +22,7 @@ from .layout import (
     Word,
     group_blocks,
     group_lines,
+    join_display_math,
     join_running_rows,
     paragraph_gap,
     typical_height,
@@ -95,6 +96,7 @@ def _order(words: Sequence[Word], rules: Sequence[Box], images: Sequence[Box], d
         leaf_lines = [it for it in leaf if isinstance(it, Line)]
         others = [it for it in leaf if not isinstance(it, Line)]
         units += sorted([*group_blocks(leaf_lines, para_gap), *others], key=lambda u: (u.box.y0, u.box.x0))
+    units = join_display_math(units, h)
     blocks = [u for u in units if isinstance(u, Block)]
     for fig in figures:
         fig.caption = _caption(fig, blocks, h)

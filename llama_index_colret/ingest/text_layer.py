@@ -19,7 +19,7 @@ import pypdfium2.raw as pdfium_c
 
 from ..geometry import BBox
 from .chars import SPACE, Chars, text_rotation, words_from_chars
-from .layout import BOLD, ITALIC, Box, Word
+from .layout import BOLD, ITALIC, MATH, Box, Word
 from .thresholds import MIN_RULE_LENGTH
 
 MAX_EDGES = 20000  # a page drawn from tens of thousands of segments is a drawing, not a table
@@ -83,6 +83,10 @@ class _Frame:
 
 BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi", re.I)
 ITALIC_NAME = re.compile(r"italic|oblique", re.I)
+# math fonts: TeX's (Computer Modern and AMS symbols, fraktur, script, txfonts, pxfonts), and any face named
+# "Math" (Latin Modern, Cambria, STIX, XITS, Palatino's, Mathematica's) or Symbol; after the subset tag
+MATH_NAME = re.compile(r"^(?:[A-Z]{6}\+)?(?:cm(?:mi|sy|ex|bsy|mib)\d|ms[ab]m|eu[fsrx]m|rsfs|stmary|wasy"
+                       r"|r?(?:tx|px|ntx)(?:mi|sy|ex)|symbol(?:mt)?\b|.*math)", re.I)  # fmt: skip
 _FORCE_BOLD, _ITALIC_FLAG = 1 << 18, 1 << 6  # PDF font descriptor flags
 _NAME = ctypes.create_string_buffer(256)
 # private-use code points that symbol fonts draw as bullets (Symbol's bullet; Wingdings' squares, arrowheads
@@ -92,7 +96,7 @@ PUA_BULLETS = [0xF0B7, 0xF0A7, 0xF0A8, 0xF0D8, 0xF0E8, 0xF0FC]
 
 
 def _style(textpage: pdfium.PdfTextPage, i: int, cache: dict[tuple[bytes, int, int], int]) -> int:
-    """Bold/italic bits of character ``i`` from its font: weight, descriptor flags and name (font size
+    """Bold/italic/math bits of character ``i`` from its font: weight, descriptor flags and name (font size
     reads 1.0 in files that scale text with the text matrix, so size is no signal); ``cache`` keeps the
     bits of each (name, flags, weight) seen on the page, so names are decoded and matched once."""
     flags = ctypes.c_int()
@@ -102,7 +106,7 @@ def _style(textpage: pdfium.PdfTextPage, i: int, cache: dict[tuple[bytes, int, i
         name, flag, weight = key[0].decode("latin-1"), key[1], key[2]  # weight: -1 when unknown
         bold = weight >= 600 or flag & _FORCE_BOLD or BOLD_NAME.search(name)
         italic = flag & _ITALIC_FLAG or ITALIC_NAME.search(name)
-        cache[key] = (BOLD if bold else 0) | (ITALIC if italic else 0)
+        cache[key] = (BOLD if bold else 0) | (ITALIC if italic else 0) | (MATH if MATH_NAME.match(name) else 0)
     return cache[key]
 
 

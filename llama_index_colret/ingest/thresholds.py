@@ -33,6 +33,13 @@ JUSTIFIED_EDGE = 1.0  # lines ending within this of the block's right edge are j
 HEADING_LINES = 2  # a bold or italic run of at most this many lines at a block's top is a run-in heading
 SHORT_WORDS = 3  # (words) a line of at most this many words may cross a gutter without closing it
 
+# display equations (pieces joined into one block)
+MATH_SHARE = 0.4  # (of its characters) a block this much in math fonts is math; prose with inline math is < 0.2
+PROSE_LETTERS = 4  # (letters) a word this long in a text font is prose ("where", "Here"); "exp", "log" are math
+SCRAP_CHARS = 3  # (characters) a one-line block this short beside math is a piece of it (an index, a bracket)
+MATH_JOIN_X = 2.0  # pieces of one equation are at most this far apart across (a wider gap sets off its number)
+MATH_JOIN_Y = 0.5  # ... and this far apart down: fraction bars and limits; the lines of a display are further
+
 # tables
 MAX_WORDS_PER_RULED_CELL = 6.0  # (words, median) cells of prose length mean a framed text area, not a table
 MAX_WORDS_PER_CELL = 4.0  # (words) aligned-column rows have short cells; prose columns have long lines
