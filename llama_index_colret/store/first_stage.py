@@ -10,7 +10,9 @@
   and aggregates per row. Partitions are LanceDB's default (8,192 rows, i.e. pages, each), so below ~100k
   pages the search is close to a flat 1-bit scan of the pooled vectors; more partitions cost recall and
   barely time, 2 bits cost time and no recall (measured at 20k and 100k pages, benchmarks/README.md;
-  at 100k, 250 partitions took 643 s to train against 196 s and lost recall at every nprobes tried).
+  at 100k, 250 partitions took 643 s to train against 196 s and lost recall at every nprobes tried;
+  8-bit IVF-SQ reaches recall 0.957 at 100k and 1,000 candidates but its ANN takes 3.6x as long, and a
+  graph index would take hours to build: benchmarks/first_stage_index.py, benchmarks/README.md session 7).
 - Freshness: rows added after the index was trained are not in it, and LanceDB's ANN search scans them
   flat (we never set ``fast_search``), so new pages are found at once; deleted rows are dropped by LanceDB.
   The flat scan of float16 multivectors is slow (about 2 s per 1,000 unindexed pages on 2 cores), so
