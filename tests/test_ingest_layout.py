@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llama_index_colret.ingest import layout
+from llama_index_colret.ingest import formulas, layout
 
 
 def line(text: str, x0: float, y0: float, width: float | None = None, h: float = 10.0) -> list[layout.Word]:
@@ -125,17 +125,17 @@ def test_pieces_of_a_displayed_formula_become_one_block_read_left_to_right() -> 
               math_block("2", 98, 42, h=7.0), math_block("+ x", 80, 46)]  # fmt: skip
     number = math_block("(1)", 300, 46, math=False)
     after = block(line("where c is the speed of light", 10, 80))
-    out = layout.join_display_math([before, *pieces, number, after], h=10.0)
+    out = formulas.join_display_math([before, *pieces, number, after], h=10.0)
     assert [b.text for b in out] == [before.text, "E = a + b 2c + x 2", "(1)", after.text]
 
 
 def test_scraps_and_prose_never_join_without_math() -> None:
     cells = [math_block("12", 40, 40, math=False), math_block("7", 60, 40, math=False)]  # a table row of digits
     prose = [block(line("a paragraph set in a text font", 10, 10)), math_block("x", 10, 23)]  # inline "x" below
-    assert len(layout.join_display_math(cells, h=10.0)) == 2
+    assert len(formulas.join_display_math(cells, h=10.0)) == 2
     far = [math_block("y = 1", 40, 40), math_block("z = 2", 40, 60)]  # two displays a line apart
-    assert len(layout.join_display_math(far, h=10.0)) == 2
-    assert len(layout.join_display_math(prose, h=10.0)) == 2
+    assert len(formulas.join_display_math(far, h=10.0)) == 2
+    assert len(formulas.join_display_math(prose, h=10.0)) == 2
 
 
 def test_a_display_line_does_not_run_on_into_the_paragraph_under_it() -> None:

@@ -61,8 +61,7 @@ def test_block_count_is_what_a_person_would_box(built, name: str) -> None:
 def test_line_boxes_hug_the_ink(built, name: str) -> None:
     elements, page = _page(built, name)
     lines = [r for r in page.regions if r.level == "line"]
-    texts = [e for e in elements if e.kind == "text" and e.role != "equation"]  # a formula's lines are its pieces
-    worst = min((_best_line(t.bbox, lines), t.text) for e in texts for t in e.lines)
+    worst = min((_best_line(t.bbox, lines), t.text) for e in elements if e.kind == "text" for t in e.lines)
     assert worst[0] >= LINE_IOU, worst
 
 

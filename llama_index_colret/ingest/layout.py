@@ -18,9 +18,7 @@ every threshold is relative to the local line height, so the same rules serve bo
   run-in heading.
 - A list marker set apart from its text (its own text object, past a line gap) is joined to the text.
 - A running footer or header (a row of short fields with no text near it) is one line, whatever its gaps.
-- A display equation is one block (`join_display_math`): its pieces (sub- and superscripts, numerators,
-  big operators) are lines and leaves of their own, so neighbours in reading order that are set mostly in
-  math fonts, or are one- to three-character scraps beside them, are joined when they touch.
+- A display line (set in math fonts, no prose word) never joins a paragraph; `formulas` joins its pieces.
 - Words keep two boxes: the loose one (font ascent/descent) drives grouping, the ink one (tight glyph
   boxes) is what regions report. Right-to-left words read right to left within a line.
 
@@ -30,11 +28,11 @@ nor llama_index.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import median
 
+from .markers import LOOSE_BULLETS, is_marker
 from .thresholds import (
     DEFAULT_LINE_GAP,
     HEADING_LINES,
@@ -44,8 +42,6 @@ from .thresholds import (
     LINE_GAP,
     LINE_OVERLAP,
     MARKER_GAP,
-    MATH_JOIN_X,
-    MATH_JOIN_Y,
     MATH_SHARE,
     MAX_LINE_GAP,
     MAX_USUAL_GAP,
@@ -56,7 +52,6 @@ from .thresholds import (
     RUNNING_CLEAR,
     RUNNING_FIELDS,
     RUNNING_GAP,
-    SCRAP_CHARS,
     SENTENCE_SPACE,
     SHORT_FRACTION,
     SHORT_LINE,
@@ -157,23 +152,6 @@ class Block:
     def ink(self) -> Box:
         """The union of its lines' ink boxes (what a block region reports)."""
         return Box.around([ln.ink for ln in self.lines])
-
-
-BULLETS = "•◦▪▫●○■□▶►▸▹‣⁃※✓✔✗➢➤➔→◆◇★☐☑∙·*"  # a word starting with one of these is a list item
-DASHES = ("-", "–", "—")  # a marker only as a word of its own: a leading dash may be a wrapped word
-EQUATION_NUMBER = re.compile(r"^\(\d+(\.\d+)*[a-z]?\)$")  # "(1)", "(2.3)", "(4b)"
-ENUMERATOR = re.compile(r"^(\(?\d{1,3}[.)]|\(?[A-Za-z][.)]|\(?[ivxlcIVXLC]{1,5}[.)]|[\u2460-\u24ff\u2776-\u2793])$")
-
-
-def is_marker(word: str) -> bool:
-    """Whether a word is a list marker: a bullet glyph (private-use glyphs of symbol fonts included), a dash
-    on its own, or an enumerator ("1.", "2)", "(a)", "iv.", "①")."""
-    return bool(word) and (
-        word[0] in BULLETS or 0xE000 <= ord(word[0]) <= 0xF8FF or word in DASHES or bool(ENUMERATOR.match(word))
-    )
-
-
-LOOSE_BULLETS = ("o", "§", "Ø", "ü", "v", "q")  # symbol-font bullets read as letters: markers when set apart
 
 
 def starts_with_marker(line: Line) -> bool:
@@ -415,80 +393,3 @@ def is_display_math(line: Line) -> bool:
     if sum(len(w.text) for w in line.words if w.style & MATH) < MATH_SHARE * chars:
         return False
     return not any(not w.style & MATH and sum(c.isalpha() for c in w.text) >= PROSE_LETTERS for w in line.words)
-
-
-def join_display_math(units: Sequence[object], h: float) -> list[object]:
-    """``units`` in reading order with the pieces of each display equation joined into one `Block`, placed
-    where its first piece was.
-
-    Pieces are blocks that are math or scraps (`_math_or_scrap`); two pieces, at least one of them math,
-    belong together when their boxes are at most `MATH_JOIN_X` x ``h`` apart across and `MATH_JOIN_Y` x ``h``
-    apart down (``h``: the page's typical line height), and so on transitively. A block in a text font whose
-    centre lies inside an equation of several pieces is a piece too (a bracket or "log" set in roman).
-    Running text is never math, so a paragraph beside an equation stays apart, and scraps alone (table
-    cells, page numbers) never join each other."""
-    kinds = {i: _math_or_scrap(u) for i, u in enumerate(units) if isinstance(u, Block)}
-    pieces = [i for i, k in kinds.items() if k is not None]
-    root = {i: i for i in pieces}
-
-    def find(i: int) -> int:
-        while root[i] != i:
-            root[i] = root[root[i]]  # halve the path
-            i = root[i]
-        return i
-
-    for a_at, a in enumerate(pieces):
-        for b in pieces[a_at + 1 :]:
-            if "math" in (kinds[a], kinds[b]) and _near(units[a].box, units[b].box, h):  # type: ignore[attr-defined]
-                root[find(b)] = find(a)
-    groups: dict[int, list[int]] = {}
-    for i in pieces:
-        groups.setdefault(find(i), []).append(i)
-    equations = [g for g in groups.values() if len(g) > 1]
-    boxes = [Box.around([units[i].box for i in g]) for g in equations]  # type: ignore[attr-defined]
-    for i in (i for i, kind in kinds.items() if kind is None):
-        box = units[i].box  # type: ignore[attr-defined]
-        cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
-        holder = next((g for g, eq in zip(equations, boxes, strict=True) if eq.contains_point(cx, cy)), None)
-        if holder is not None:
-            holder.append(i)
-    first = {min(g): sorted(g) for g in equations}
-    joined = {i for g in equations for i in g}
-    out: list[object] = []
-    for i, unit in enumerate(units):
-        if i in first:
-            out.append(Block(formula_order([ln for j in first[i] for ln in units[j].lines])))  # type: ignore[attr-defined]
-        elif i not in joined:
-            out.append(unit)
-    return out
-
-
-def formula_order(lines: Sequence[Line]) -> list[Line]:
-    """The lines of a formula in reading order: bands of lines whose heights overlap (a fraction, its
-    indices and the main line are one band), top to bottom, each read left to right."""
-    bands: list[list[Line]] = []
-    for ln in sorted(lines, key=lambda ln: ln.y0):
-        if bands and ln.y0 < max(x.y1 for x in bands[-1]):
-            bands[-1].append(ln)
-        else:
-            bands.append([ln])
-    return [ln for band in bands for ln in sorted(band, key=lambda ln: ln.x0)]
-
-
-def _near(a: Box, b: Box, h: float) -> bool:
-    """Whether two boxes are close enough to be pieces of one equation."""
-    across = max(a.x0, b.x0) - min(a.x1, b.x1)  # < 0 when they overlap across
-    down = max(a.y0, b.y0) - min(a.y1, b.y1)
-    return across <= MATH_JOIN_X * h and down <= MATH_JOIN_Y * h
-
-
-def _math_or_scrap(block: Block) -> str | None:
-    """``math`` when at least `MATH_SHARE` of the block's characters are set in a math font, ``scrap`` for one
-    line of at most `SCRAP_CHARS` characters (an index, a bracket, a digit; not an equation number such as
-    "(1)", which stays a block of its own), else None."""
-    words = [w for ln in block.lines for w in ln.words]
-    chars = sum(len(w.text) for w in words)
-    if sum(len(w.text) for w in words if w.style & MATH) >= MATH_SHARE * chars:
-        return "math"
-    scrap = len(block.lines) == 1 and chars <= SCRAP_CHARS and not EQUATION_NUMBER.match(block.text)
-    return "scrap" if scrap else None

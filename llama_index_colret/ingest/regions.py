@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from ..geometry import BBox
 from .figures import CAPTION_RE, Figure, absorb_labels, image_figures, vector_figures
+from .formulas import join_display_math
 from .layout import (
     Block,
     Box,
@@ -22,7 +23,6 @@ from .layout import (
     Word,
     group_blocks,
     group_lines,
-    join_display_math,
     join_running_rows,
     paragraph_gap,
     typical_height,

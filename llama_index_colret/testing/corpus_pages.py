@@ -5,6 +5,9 @@ a truth box per element, built like `layout_pages` (same sheet, same `BlockTruth
   and a paragraph with words hyphenated at line ends, which pdfium codes as U+0002 (every DocBank paper).
 - `twin_plots_page`: two framed plots side by side whose y-axis tick labels share baselines, so they line up
   in two columns like an unruled table (``ms_astroph_p7`` of DocBank), with a caption and a paragraph.
+- `display_equation_page`: two displayed formulas in a math font, each piece its own text object (a fraction,
+  super- and subscripts, as TeX sets them on every DocBank page with equations), numbered at the margin,
+  the second running on into the paragraph under it.
 """
 
 from __future__ import annotations
@@ -69,5 +72,39 @@ def twin_plots_page(path: str | Path) -> Built:
     return s.save()
 
 
-BUILDERS: dict[str, Callable[[str | Path], Built]] = {"symbol_font": symbol_font_page, "twin_plots": twin_plots_page}
+def display_equation_page(path: str | Path) -> Built:
+    """Paragraphs around two displayed formulas set in a math font (a face named "...Math...", as TeX's and
+    Office's math faces are), each piece its own text object: a fraction over a drawn bar and a 7 pt
+    superscript, then a 7 pt subscript; each formula has an equation number at the right margin, and the
+    second runs on into the paragraph under it at the normal leading, with no gap."""
+    s = _Sheet(Path(path))
+    y = s.paragraph(_texts(1, 40, 71)[0], 80.0) + LEADING
+    base, x, m = y + 8.0, 230.0, "VeraMath"
+    pieces = [s.text("f =", x, base, m)]
+    x += s.width("f = ", m)
+    num, den = "a + b", "2c"
+    bar = max(s.width(num, m), s.width(den, m))
+    pieces.append(s.text(num, x + (bar - s.width(num, m)) / 2, base - 6.0, m))
+    s.c.setLineWidth(0.5)
+    s.c.line(x, H - base + 3.5, x + bar, H - base + 3.5)
+    pieces.append(s.text(den, x + (bar - s.width(den, m)) / 2, base + 8.0, m))
+    x += bar + s.width(" ", m)
+    pieces.append(s.text("+ x", x, base, m))
+    pieces.append(s.text("2", x + s.width("+ x", m) + 0.5, base - 4.0, m, size=7.0))
+    s.add("text", "equation", [LineTruth("f = a + b 2c + x2", BBox.union_of(pieces))])
+    s.add("text", "equation_number", [LineTruth("(1)", s.text("(1)", RIGHT - s.width("(1)"), base))])
+    y = s.paragraph(_texts(1, 30, 72)[0], base + 8.0 + 2 * LEADING) + LEADING
+    pieces = [s.text("y", 240.0, y, m), s.text("i", 240.0 + s.width("y", m) + 0.3, y + 2.5, m, size=7.0)]
+    pieces.append(s.text("= k t + 1", 240.0 + s.width("y", m) + s.width("i ", m, 7.0), y, m))
+    s.add("text", "equation", [LineTruth("yi = k t + 1", BBox.union_of(pieces))])
+    s.add("text", "equation_number", [LineTruth("(2)", s.text("(2)", RIGHT - s.width("(2)"), y))])
+    s.paragraph(_texts(1, 30, 73)[0], y + LEADING)
+    return s.save()
+
+
+BUILDERS: dict[str, Callable[[str | Path], Built]] = {
+    "symbol_font": symbol_font_page,
+    "twin_plots": twin_plots_page,
+    "display_equation": display_equation_page,
+}
 """Every builder by name."""

@@ -73,3 +73,26 @@ class InkFont:
 def ink_font(path: str) -> InkFont:
     """A cached `InkFont` for a font file path."""
     return InkFont(path)
+
+
+def renamed_font(source: str, face: str, aliases: dict[int, int] | None = None) -> Path:
+    """A copy of reportlab's font ``source`` whose face is named ``face`` (reportlab shares one subset per face
+    name, and readers tell math fonts by name) and whose cmap draws each code point of ``aliases`` with the
+    glyph of the code point it maps to; written once per user."""
+    import tempfile
+
+    from fontTools.ttLib import TTFont
+
+    out = Path(tempfile.gettempdir()) / f"colret-{face.lower()}-{os.getuid()}.ttf"
+    if not out.is_file():
+        font = TTFont(str(reportlab_font(source)))
+        for table in font["cmap"].tables:
+            if table.isUnicode():
+                table.cmap.update({code: table.cmap[glyph] for code, glyph in (aliases or {}).items()})
+        for rec in font["name"].names:
+            if rec.nameID in (1, 4, 6):
+                rec.string = face
+        tmp = out.with_suffix(f".{os.getpid()}.tmp")
+        font.save(str(tmp))
+        tmp.replace(out)
+    return out

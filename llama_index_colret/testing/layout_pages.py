@@ -13,19 +13,16 @@ glyph outlines (`testing/ink.py`), never from pdfium.
 - `justified_indent_page`: justified paragraphs with a first-line indent and no gap; every line is full.
 - `column_table_page`: two columns with an unruled table inside the left one, baselines shared across.
 - `vector_chart_page`: a bar chart drawn with paths and a small logo drawn as a form XObject with a shading.
-- `display_equation_page`: two displayed formulas in a math font, pieces as their own text objects (a fraction,
-  super- and subscripts), numbered at the margin, the second running on into the next paragraph.
 - `rtl_page`: Arabic paragraphs, characters written in logical order at decreasing x (needs `ARABIC_FONT`).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..geometry import BBox
-from .ink import ink_font, reportlab_font
+from .ink import ink_font, renamed_font, reportlab_font
 from .pdfgen import BlockTruth, LineTruth, sample_paragraphs
 
 ARABIC_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Debian fonts-dejavu-core
@@ -45,7 +42,7 @@ def _fonts() -> dict[str, Path]:
 
     files = {"Vera": reportlab_font("Vera.ttf"), "VeraBd": reportlab_font("VeraBd.ttf"),
              "VeraIt": reportlab_font("VeraIt.ttf"), "VeraCtl": _control_bullet_font(),
-             "VeraMath": _renamed_font("VeraIt.ttf", "ColretMathItalic")}  # fmt: skip
+             "VeraMath": renamed_font("VeraIt.ttf", "ColretMathItalic")}  # fmt: skip
     if ARABIC_FONT.is_file():
         files["DejaVu"] = ARABIC_FONT
     for name, f in files.items():
@@ -61,30 +58,7 @@ def _control_bullet_font() -> Path:
     """A copy of Vera whose cmap also maps U+E000 to the bullet glyph. reportlab embeds it with a ToUnicode
     entry for U+E000, which `_Sheet.save` rewrites to U+0002: a bullet with a real box whose Unicode is a
     control character, as symbol-font bullets in real files are."""
-    return _renamed_font("Vera.ttf", "ColretControlBullet", {0xE000: 0x2022})
-
-
-def _renamed_font(source: str, face: str, aliases: dict[int, int] | None = None) -> Path:
-    """A copy of reportlab's font ``source`` whose face is named ``face`` (reportlab shares one subset per face
-    name, and readers tell math fonts by name) and whose cmap draws each code point of ``aliases`` with the
-    glyph of the code point it maps to; written once per user."""
-    import tempfile
-
-    from fontTools.ttLib import TTFont
-
-    out = Path(tempfile.gettempdir()) / f"colret-{face.lower()}-{os.getuid()}.ttf"
-    if not out.is_file():
-        font = TTFont(str(reportlab_font(source)))
-        for table in font["cmap"].tables:
-            if table.isUnicode():
-                table.cmap.update({code: table.cmap[glyph] for code, glyph in (aliases or {}).items()})
-        for rec in font["name"].names:
-            if rec.nameID in (1, 4, 6):
-                rec.string = face
-        tmp = out.with_suffix(f".{os.getpid()}.tmp")
-        font.save(str(tmp))
-        tmp.replace(out)
-    return out
+    return renamed_font("Vera.ttf", "ColretControlBullet", {0xE000: 0x2022})
 
 
 class _Sheet:
@@ -360,36 +334,6 @@ def vector_chart_page(path: str | Path) -> Built:
     return s.save()
 
 
-def display_equation_page(path: str | Path) -> Built:
-    """Paragraphs around two displayed formulas set in a math font (a face named "...Math...", as TeX's and
-    Office's math faces are), each piece its own text object: a fraction over a drawn bar and a 7 pt
-    superscript, then a 7 pt subscript; each formula has an equation number at the right margin, and the
-    second runs on into the paragraph under it at the normal leading, with no gap."""
-    s = _Sheet(Path(path))
-    y = s.paragraph(_texts(1, 40, 71)[0], 80.0) + LEADING
-    base, x, m = y + 8.0, 230.0, "VeraMath"
-    pieces = [s.text("f =", x, base, m)]
-    x += s.width("f = ", m)
-    num, den = "a + b", "2c"
-    bar = max(s.width(num, m), s.width(den, m))
-    pieces.append(s.text(num, x + (bar - s.width(num, m)) / 2, base - 6.0, m))
-    s.c.setLineWidth(0.5)
-    s.c.line(x, H - base + 3.5, x + bar, H - base + 3.5)
-    pieces.append(s.text(den, x + (bar - s.width(den, m)) / 2, base + 8.0, m))
-    x += bar + s.width(" ", m)
-    pieces.append(s.text("+ x", x, base, m))
-    pieces.append(s.text("2", x + s.width("+ x", m) + 0.5, base - 4.0, m, size=7.0))
-    s.add("text", "equation", [LineTruth("f = a + b 2c + x 2", BBox.union_of(pieces))])
-    s.add("text", "equation_number", [LineTruth("(1)", s.text("(1)", RIGHT - s.width("(1)"), base))])
-    y = s.paragraph(_texts(1, 30, 72)[0], base + 8.0 + 2 * LEADING) + LEADING
-    pieces = [s.text("y", 240.0, y, m), s.text("i", 240.0 + s.width("y", m) + 0.3, y + 2.5, m, size=7.0)]
-    pieces.append(s.text("= k t + 1", 240.0 + s.width("y", m) + s.width("i ", m, 7.0), y, m))
-    s.add("text", "equation", [LineTruth("y i = k t + 1", BBox.union_of(pieces))])
-    s.add("text", "equation_number", [LineTruth("(2)", s.text("(2)", RIGHT - s.width("(2)"), y))])
-    s.paragraph(_texts(1, 30, 73)[0], y + LEADING)
-    return s.save()
-
-
 def rtl_page(path: str | Path) -> Built:
     """Three right-aligned Arabic paragraphs; each character is placed on its own, in logical order, so
     consecutive characters step leftwards (as in PDFs written by word processors). Needs `ARABIC_FONT`."""
@@ -432,7 +376,6 @@ BUILDERS: dict[str, Callable[[str | Path], Built]] = {
     "justified_indent": justified_indent_page,
     "column_table": column_table_page,
     "vector_chart": vector_chart_page,
-    "display_equation": display_equation_page,
     "rtl": rtl_page,
 }
 """Every builder by name (``rtl`` raises FileNotFoundError without `ARABIC_FONT`)."""
