@@ -30,6 +30,7 @@ from llama_index_colret.search.scan import rescore_rows
 from llama_index_colret.search.two_stage import DEFAULT_NPROBES
 from llama_index_colret.store.first_stage import FIRST_STAGE_COLUMN
 from llama_index_colret.store.lance import PageStore
+from llama_index_colret.store.row_ids import first_stage_rows
 from llama_index_colret.testing.corpus import CorpusQuery, SyntheticCorpus
 
 
@@ -46,21 +47,13 @@ def index_config(name: str) -> object:
     return configs[name]
 
 
-def ann_ranked(store: PageStore, query: np.ndarray, limit: int) -> np.ndarray:
-    """Row ids ``(<= limit,)`` of the ANN's pages for ``query`` ``(n_q, dim)``, best ANN distance first."""
-    search = store.table.search(query.tolist(), vector_column_name=FIRST_STAGE_COLUMN).distance_type("cosine")
-    result = search.nprobes(DEFAULT_NPROBES).select(["_distance"]).with_row_id(True).limit(limit).to_arrow()
-    order = np.argsort(result.column("_distance").to_numpy(), kind="stable")
-    return result.column("_rowid").to_numpy().astype(np.uint64)[order]
-
-
 def measure(store: PageStore, queries: list[CorpusQuery], truth: list[set], limit: int, candidates: int) -> tuple:
     """ANN p50 (s) and recall@10 of re-scoring the best ``candidates`` of ``limit`` ANN pages."""
     ann, recall = [], []
     for cq, exact in zip(queries, truth, strict=True):
         q = query_matrix(cq.embedding, store)
         start = time.perf_counter()
-        rows = ann_ranked(store, content_vectors(cq.embedding, q), limit)
+        rows = first_stage_rows(store, content_vectors(cq.embedding, q), limit, None, nprobes=DEFAULT_NPROBES)
         ann.append(time.perf_counter() - start)
         keys, scores = rescore_rows(store, q, rows[:candidates])
         top = np.argsort(-scores, kind="stable")[:10]

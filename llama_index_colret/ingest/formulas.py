@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .layout import MATH, Block, Box, Line
-from .thresholds import MATH_JOIN_X, MATH_JOIN_Y, MATH_SHARE, SCRAP_CHARS
+from .layout import Block, Box, Line, mostly_math
+from .thresholds import MATH_JOIN_X, MATH_JOIN_Y, SCRAP_CHARS
 
 EQUATION_NUMBER = re.compile(r"^\(\d+(\.\d+)*[a-z]?\)$")  # "(1)", "(2.3)", "(4b)"
 
@@ -82,12 +82,12 @@ def _near(a: Box, b: Box, h: float) -> bool:
 
 
 def _math_or_scrap(block: Block) -> str | None:
-    """``math`` when at least `MATH_SHARE` of the block's characters are set in a math font, ``scrap`` for one
-    line of at most `SCRAP_CHARS` characters (an index, a bracket, a digit; not an equation number such as
-    "(1)", which stays a block of its own), else None."""
+    """``math`` when the block is `mostly_math`, ``scrap`` for one line of at most `SCRAP_CHARS` characters
+    (an index, a bracket, a digit; not an equation number such as "(1)", which stays a block of its own),
+    else None."""
     words = [w for ln in block.lines for w in ln.words]
-    chars = sum(len(w.text) for w in words)
-    if sum(len(w.text) for w in words if w.style & MATH) >= MATH_SHARE * chars:
+    if mostly_math(words):
         return "math"
+    chars = sum(len(w.text) for w in words)
     scrap = len(block.lines) == 1 and chars <= SCRAP_CHARS and not EQUATION_NUMBER.match(block.text)
     return "scrap" if scrap else None

@@ -326,13 +326,14 @@ def _has_gutter(items: list, v_gap: float) -> bool:
 def group_blocks(lines: Sequence[Line], para_gap: float) -> list[Block]:
     """Lines of one leaf -> paragraphs, ordered by their top edge."""
     blocks: list[Block] = []
+    display = {id(ln): is_display_math(ln) for ln in lines}
     for ln in sorted(lines, key=lambda ln: (ln.y0, ln.x0)):
         for b in blocks:
             last = b.lines[-1]
             ratio = max(ln.h, last.h) / min(ln.h, last.h)
             gap = ln.y0 - last.y1
             near = -LINE_OVERLAP * ln.h <= gap <= para_gap and _x_overlap(last.box, ln.box) > 0
-            if near and ratio <= SIZE_RATIO and is_display_math(ln) == is_display_math(last):
+            if near and ratio <= SIZE_RATIO and display[id(ln)] == display[id(last)]:
                 b.lines.append(ln)
                 break
         else:
@@ -385,11 +386,14 @@ def _starts_paragraph(box: Box, part: Block, ln: Line, nxt: Line | None) -> bool
     )
 
 
+def mostly_math(words: Sequence[Word]) -> bool:
+    """Whether at least `MATH_SHARE` of the characters of ``words`` are set in math fonts."""
+    return sum(len(w.text) for w in words if w.style & MATH) >= MATH_SHARE * sum(len(w.text) for w in words)
+
+
 def is_display_math(line: Line) -> bool:
-    """Whether a line is set as a displayed formula: at least `MATH_SHARE` of its characters in math fonts
-    and no word of prose (`PROSE_LETTERS` letters or more in a text font), so it never runs on into the
-    paragraph next to it, nor an equation number line into it."""
-    chars = sum(len(w.text) for w in line.words)
-    if sum(len(w.text) for w in line.words if w.style & MATH) < MATH_SHARE * chars:
-        return False
-    return not any(not w.style & MATH and sum(c.isalpha() for c in w.text) >= PROSE_LETTERS for w in line.words)
+    """Whether a line is set as a displayed formula: `mostly_math` and no word of prose (`PROSE_LETTERS`
+    letters or more in a text font), so it never runs on into the paragraph next to it, nor an equation
+    number line into it."""
+    prose = any(not w.style & MATH and sum(c.isalpha() for c in w.text) >= PROSE_LETTERS for w in line.words)
+    return not prose and mostly_math(line.words)

@@ -24,7 +24,8 @@ def has_first_stage(store: PageStore) -> bool:
 
 def first_stage_rows(store: PageStore, query: np.ndarray, n: int, where: str | None, *, nprobes: int) -> np.ndarray:
     """Row ids ``(<= n,)`` of the best pages for ``query`` ``(n_q, dim)`` by the ANN search on the
-    first-stage column (rows not yet indexed are scanned flat); ``where``: a validated filter."""
+    first-stage column, best ANN distance first (rows not yet indexed are scanned flat); ``where``: a
+    validated filter."""
     if not has_first_stage(store):
         raise StoreError(
             f"{store.uri}: the index has no first stage for two-stage search; build it with "
